@@ -1,0 +1,47 @@
+# cachedeck — `make demo` and `make test` are all a fresh machine needs.
+GO      ?= go
+BIN     := bin/cachedeck
+PKGS    := ./...
+
+.PHONY: all build test demo bench lint deps fuzz clean
+
+all: build
+
+# redis-server is the one system dependency: tests and the demo start real
+# servers on loopback. It comes from Debian's redis-server package.
+deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (Debian package)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	}
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is still missing: apt-get install redis-server"; exit 1; }
+
+build:
+	$(GO) build -o $(BIN) .
+
+# The README's test command: vet, then every test with the race detector.
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+demo: deps build
+	./$(BIN) demo
+
+# Benchmarks measure cachedeck and the baseline tools (redis-cli) in the
+# same run; figures go to docs/PERFORMANCE.md.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Short fuzzing pass over every decoder (FUZZTIME per target).
+FUZZTIME ?= 20s
+fuzz:
+	@for f in $$($(GO) test -list 'Fuzz.*' ./decode/ | grep ^Fuzz); do \
+		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./decode/ || exit 1; \
+	done
+
+clean:
+	rm -rf bin

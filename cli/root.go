@@ -1,0 +1,102 @@
+// Package cli holds cachedeck's command line: the connection flags shared
+// by every command and the headless subcommands runbooks rely on.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: the contract runbooks rely on.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// usageError marks a mistake in how the command was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// app is one invocation: its streams and the flags every command shares.
+type app struct {
+	stdout, stderr io.Writer
+	conn           connFlags
+	ranCommand     bool
+}
+
+// Main runs cachedeck with args (without the program name) and returns the
+// exit code. Ctrl-C cancels the running command's context.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(stderr, "cachedeck: "+err.Error())
+	var ue usageError
+	if errors.As(err, &ue) || !a.ranCommand {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cachedeck",
+		Short: "Terminal admin console for a production Redis or Valkey cache",
+		Long: `cachedeck browses namespaced keys with SCAN, shows a key's TTL and its value
+decompressed and pretty-printed, and offers guarded cache actions.
+Every action also exists as a headless subcommand with JSON output.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q; see 'cachedeck --help'", args[0])
+			}
+			return nil
+		},
+	}
+	// The console opens here once it exists; until then, the help.
+	root.RunE = a.run(func(cmd *cobra.Command, _ []string) error { return cmd.Help() })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	a.conn.register(root.PersistentFlags())
+	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd())
+	return root
+}
+
+// run wraps a command body: from here on, errors are runtime failures
+// (exit 1) unless they are usageErrors.
+func (a *app) run(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a.ranCommand = true
+		return fn(cmd, args)
+	}
+}
+
+// exactArgs is cobra.ExactArgs reported as a usage error.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s (got %d arguments); see 'cachedeck %s --help'", cmd.Name(), what, len(args), cmd.Name())
+		}
+		return nil
+	}
+}

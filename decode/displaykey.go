@@ -1,0 +1,21 @@
+package decode
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// DisplayKey is how cachedeck shows a key on one line: the key itself when
+// it is printable UTF-8 and cannot be mistaken for a quoted form, otherwise
+// QuoteKey's escaped form. The empty key is shown as "".
+func DisplayKey(key string) string {
+	if key == "" || key[0] == '"' || !utf8.ValidString(key) {
+		return QuoteKey(key)
+	}
+	for _, r := range key {
+		if !unicode.IsPrint(r) {
+			return QuoteKey(key)
+		}
+	}
+	return key
+}

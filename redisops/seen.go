@@ -1,0 +1,61 @@
+package redisops
+
+import "hash/maphash"
+
+// seenSet remembers which keys a scan has already returned, to drop the
+// duplicates SCAN may produce while the server rehashes. It keeps a 64-bit
+// fingerprint per key in an open-addressing table (about 16 bytes a key at
+// its load factor), never the key bytes, so a 10M-key scan costs ~160 MiB
+// at most instead of the keys themselves.
+//
+// Fingerprints use a per-scan random seed: two distinct keys collide with
+// probability about n²/2⁶⁵ (under 3e-8 for 1M keys), and a collision cannot
+// be provoked by crafted key names.
+type seenSet struct {
+	seed  maphash.Seed
+	slots []uint64 // 0 marks an empty slot
+	count int
+}
+
+func newSeenSet() *seenSet {
+	return &seenSet{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
+}
+
+// add records key and reports whether it was new.
+func (s *seenSet) add(key string) bool {
+	h := maphash.String(s.seed, key)
+	if h == 0 {
+		h = 1 // 0 is the empty marker
+	}
+	if s.count*2 >= len(s.slots) {
+		s.grow()
+	}
+	if !s.insert(h) {
+		return false
+	}
+	s.count++
+	return true
+}
+
+func (s *seenSet) insert(h uint64) bool {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			s.slots[i] = h
+			return true
+		case h:
+			return false
+		}
+	}
+}
+
+func (s *seenSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, len(old)*2)
+	for _, h := range old {
+		if h != 0 {
+			s.insert(h)
+		}
+	}
+}
