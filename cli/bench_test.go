@@ -19,7 +19,7 @@ import (
 
 // fillFast writes n small string keys shaped like ColdCopy's, with two
 // pipelines in flight.
-func fillFast(b *testing.B, rdb *redis.Client, n int) {
+func fillFast(b testing.TB, rdb *redis.Client, n int) {
 	ctx := context.Background()
 	const batch = 2000
 	errs := make(chan error, 2)

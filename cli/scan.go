@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +54,8 @@ func (a *app) scanCmd() *cobra.Command {
 					}
 					continue
 				}
-				if _, err := fmt.Fprintln(w, decode.DisplayKey(k.Key)); err != nil {
+				w.WriteString(decode.DisplayKey(k.Key))
+				if err := w.WriteByte('\n'); err != nil {
 					return err
 				}
 			}

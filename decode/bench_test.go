@@ -88,3 +88,32 @@ func BenchmarkLZStringDecompress(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeSmallJSON is the per-key cost when scanning many small
+// values: no goroutines, little allocation.
+func BenchmarkDecodeSmallJSON(b *testing.B) {
+	value := []byte(sampleJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		Decode(value, DefaultOptions())
+	}
+}
+
+func BenchmarkDecodeSmallGzip(b *testing.B) {
+	value := gzipBytes(b, leadsJSON(2, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		Decode(value, DefaultOptions())
+	}
+}
+
+func BenchmarkFormatJSON(b *testing.B) {
+	_, json := compressed1MiB(b)
+	b.SetBytes(int64(len(json)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := formatJSON(json, 16<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,12 +29,14 @@ func gunzip(src []byte, limit int, feed *byteFeed) layerOutput {
 
 // gzipSizeHint is ISIZE from the gzip trailer: the uncompressed size mod
 // 2^32. It is only a hint (the stream may be corrupt or multi-member), but
-// for a real value it lets us allocate the output once.
+// for a real value it lets us allocate the output once. Deflate cannot
+// expand more than 1032:1, so a 20-byte value claiming 4 GiB is not
+// believed (it would cost a full-cap allocation for nothing).
 func gzipSizeHint(src []byte) int {
 	if len(src) < 18 {
 		return 0
 	}
-	return int(binary.LittleEndian.Uint32(src[len(src)-4:]))
+	return min(int(binary.LittleEndian.Uint32(src[len(src)-4:])), 1032*len(src))
 }
 
 // pooledFlate is what flate.NewReader and zlib.NewReader return: a reader

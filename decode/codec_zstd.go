@@ -41,11 +41,13 @@ func unzstd(src []byte, limit int, feed *byteFeed) layerOutput {
 	return layerOutput{data: data, capped: capped, err: err, consumedAll: err == nil && !capped}
 }
 
-// zstdSizeHint is the frame's declared content size, if it has one.
+// zstdSizeHint is the frame's declared content size, if it has one. zstd
+// can legitimately expand far more than deflate, so a large claim from a
+// small frame is only half believed: the buffer grows if the claim was true.
 func zstdSizeHint(src []byte) int {
 	var h zstd.Header
 	if err := h.Decode(src); err != nil || !h.HasFCS || h.FrameContentSize > 1<<40 {
 		return 0
 	}
-	return int(h.FrameContentSize)
+	return min(int(h.FrameContentSize), 1032*len(src))
 }

@@ -68,15 +68,16 @@ var snappyStreamID = []byte{0xff, 0x06, 0x00, 0x00, 's', 'N', 'a', 'P', 'p', 'Y'
 
 func isSnappyFramed(b []byte) bool { return bytes.HasPrefix(b, snappyStreamID) }
 
-// isZlib checks the two-byte zlib header: deflate method, a window of at
-// most 32 KiB, no preset dictionary, and the header checksum. 78 01/5e/9c/da
-// are what zlib writes at its four level groups.
+// isZlib checks the two-byte zlib header: deflate with the usual 32 KiB
+// window (78), no preset dictionary, and the header checksum. 78 01/5e/9c/da
+// are what zlib writes at its four level groups. Smaller windows (08–68)
+// are legal but rare, and widening the net only catches more random bytes.
 func isZlib(b []byte) bool {
 	if len(b) < 2 {
 		return false
 	}
 	cmf, flg := b[0], b[1]
-	return cmf&0x0f == 8 && cmf>>4 <= 7 && flg&0x20 == 0 && (uint16(cmf)<<8|uint16(flg))%31 == 0
+	return cmf == 0x78 && flg&0x20 == 0 && (uint16(cmf)<<8|uint16(flg))%31 == 0
 }
 
 func magicCodecFor(b []byte) (codec, bool) {
@@ -165,4 +166,3 @@ func layerWarning(layer string, err error, recovered int, inputCut bool) string 
 func capWarning(layer string, limit int) string {
 	return fmt.Sprintf("%s: decompressed output capped at %s", layer, humanBytes(limit))
 }
-

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"unsafe"
 )
 
@@ -52,8 +53,6 @@ func decodeValue(value []byte, opts Options, cut bool) Result {
 	if cut {
 		st.setPartial("the value was cut short")
 		st.inputCut = true
-	}
-	if cut {
 		st.warn("the value was cut short at %d bytes before decoding; what follows is decoded from that prefix", len(value))
 	}
 	switch {
@@ -101,8 +100,10 @@ func (st *state) warn(format string, args ...any) {
 // the layers peeled so far, including framings.
 func (st *state) peel(data []byte, depth int) {
 	for ; ; depth++ {
-		if depth >= st.opts.MaxDepth && st.looksLayered(data) {
-			st.warn("stopped after %d layers (the depth limit); the rest is shown as is", depth)
+		if depth >= st.opts.MaxDepth {
+			if st.looksLayered(data) {
+				st.warn("stopped after %d layers (the depth limit); the rest is shown as is", depth)
+			}
 			st.show(data)
 			return
 		}
@@ -168,8 +169,7 @@ func (st *state) runCodec(c codec, data []byte) (next []byte, claimed, done bool
 	} else {
 		out = c.decompress(data, st.opts.MaxOutput, nil)
 	}
-	if out.err != nil && c.weakMagic && (len(out.data) == 0 || st.isText(data)) {
-		// "x^2 + y^2" has a valid zlib header; text needs a clean decode.
+	if out.err != nil && c.weakMagic && !weakClaimOK(out, st.isText(data)) {
 		return nil, false, false
 	}
 	if out.err != nil && len(out.data) == 0 {
@@ -179,6 +179,16 @@ func (st *state) runCodec(c codec, data []byte) (next []byte, claimed, done bool
 	}
 	st.claimLayer(c.name, out)
 	return out.data, true, false
+}
+
+// weakClaimOK decides whether a failed decode behind a two-byte signature
+// still counts: only a stream that was going well and simply ended early
+// (a cut value), and never for data that reads as text ("x^2 + y^2" has a
+// valid zlib header). Random bytes that happen to start 78 9c decode to
+// garbage before failing; showing that garbage would be worse than the raw
+// bytes.
+func weakClaimOK(out layerOutput, isText bool) bool {
+	return !isText && len(out.data) > 0 && errors.Is(out.err, io.ErrUnexpectedEOF)
 }
 
 // claimLayer records a peeled layer and what its decode said.
@@ -337,12 +347,11 @@ func (st *state) showJSON(data []byte) bool {
 		}
 	}
 	pretty, err := formatJSON(data, st.opts.MaxOutput)
-	switch {
-	case err == nil:
-		st.acceptJSON(pretty)
-		return true
+	if err != nil {
+		return false
 	}
-	return false
+	st.acceptJSON(pretty)
+	return true
 }
 
 // acceptJSON shows a value that formatted as JSON.

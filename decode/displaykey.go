@@ -9,7 +9,13 @@ import (
 // it is printable UTF-8 and cannot be mistaken for a quoted form, otherwise
 // QuoteKey's escaped form. The empty key is shown as "".
 func DisplayKey(key string) string {
-	if key == "" || key[0] == '"' || !utf8.ValidString(key) {
+	if key == "" || key[0] == '"' {
+		return QuoteKey(key)
+	}
+	if printableASCII(key) {
+		return key // the common case, without decoding runes
+	}
+	if !utf8.ValidString(key) {
 		return QuoteKey(key)
 	}
 	for _, r := range key {
@@ -18,4 +24,13 @@ func DisplayKey(key string) string {
 		}
 	}
 	return key
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }

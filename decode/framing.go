@@ -3,7 +3,6 @@ package decode
 import (
 	"errors"
 	"fmt"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -72,11 +71,12 @@ func (st *state) decodeLZFraming(payload []byte) {
 			st.truncated = true
 			st.setPartial("the decompressed output was capped")
 		}
+		text := unitsToUTF8(dropSplitPair(out))
 		if cleanEnd {
-			st.warn("lz-string: the stream ends early (it was cut short before decoding); decoded %d characters", len(out))
+			st.warn("lz-string: the stream ends early (it was cut short before decoding); decoded %d characters", utf8.RuneCount(text))
 		}
 		st.owned = true
-		st.show(unitsToUTF8(out))
+		st.show(text)
 	case nBad > 0:
 		st.layers = append(st.layers, LayerColdcopyLZ, LayerLZString)
 		st.showDamagedLZ(units, firstBad, nBad)
@@ -99,10 +99,7 @@ func (st *state) showDamagedLZ(units []uint16, firstBad, nBad int) {
 		st.truncated = true
 		st.warn("%s", capWarning(LayerLZString, st.opts.MaxOutput))
 	}
-	// A surrogate pair may be split at the damage: drop its first half.
-	if n := len(prefix); n > 0 && utf16.IsSurrogate(rune(prefix[n-1])) && prefix[n-1] < 0xDC00 {
-		prefix = prefix[:n-1]
-	}
+	prefix = dropSplitPair(prefix)
 	text := unitsToUTF8(prefix)
 	st.format = FormatText
 	st.text = safeText(text, true)
@@ -113,6 +110,15 @@ func (st *state) showDamagedLZ(units []uint16, firstBad, nBad int) {
 	st.warn("partial recovery: only the first %d characters could be recovered, from the %d code units "+
 		"before the first damaged one (of %d); the rest is lost. This is a prefix, not the whole value",
 		utf8.RuneCount(text), firstBad, len(units))
+}
+
+// dropSplitPair drops a high surrogate left at the end of a prefix whose
+// low half was cut off, instead of showing it as U+FFFD.
+func dropSplitPair(units []uint16) []uint16 {
+	if n := len(units); n > 0 && units[n-1] >= 0xD800 && units[n-1] < 0xDC00 {
+		return units[:n-1]
+	}
+	return units
 }
 
 // replacementUnits finds U+FFFD units: the first one's index (len(units)

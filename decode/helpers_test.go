@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -23,6 +24,31 @@ import (
 // Encoders for building test values, each the way a Node cache or a Go
 // writer with default settings would produce them.
 
+// Writers are pooled: fuzz targets build a round-trip value on every
+// input, and creating a compressor costs far more than compressing a few
+// bytes with it.
+var (
+	gzipWriters   = map[int]*sync.Pool{}
+	zlibWriters   = map[int]*sync.Pool{}
+	writerPoolsMu sync.Mutex
+	flateWriters  sync.Pool
+	zstdEncoders  sync.Pool
+	lz4Writers    sync.Pool
+	snappyWriters sync.Pool
+	brotliWriters = map[int]*sync.Pool{}
+)
+
+func levelPool(pools map[int]*sync.Pool, level int) *sync.Pool {
+	writerPoolsMu.Lock()
+	defer writerPoolsMu.Unlock()
+	p, ok := pools[level]
+	if !ok {
+		p = &sync.Pool{}
+		pools[level] = p
+	}
+	return p
+}
+
 func gzipBytes(t testing.TB, p []byte) []byte {
 	t.Helper()
 	return gzipLevel(t, p, gzip.DefaultCompression)
@@ -31,9 +57,17 @@ func gzipBytes(t testing.TB, p []byte) []byte {
 func gzipLevel(t testing.TB, p []byte, level int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, level)
-	require.NoError(t, err)
-	_, err = w.Write(p)
+	pool := levelPool(gzipWriters, level)
+	w, ok := pool.Get().(*gzip.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		var err error
+		w, err = gzip.NewWriterLevel(&buf, level)
+		require.NoError(t, err)
+	}
+	defer pool.Put(w)
+	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return buf.Bytes()
@@ -42,9 +76,17 @@ func gzipLevel(t testing.TB, p []byte, level int) []byte {
 func zlibBytes(t testing.TB, p []byte, level int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := zlib.NewWriterLevel(&buf, level)
-	require.NoError(t, err)
-	_, err = w.Write(p)
+	pool := levelPool(zlibWriters, level)
+	w, ok := pool.Get().(*zlib.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		var err error
+		w, err = zlib.NewWriterLevel(&buf, level)
+		require.NoError(t, err)
+	}
+	defer pool.Put(w)
+	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return buf.Bytes()
@@ -53,9 +95,16 @@ func zlibBytes(t testing.TB, p []byte, level int) []byte {
 func deflateBytes(t testing.TB, p []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := flate.NewWriter(&buf, flate.DefaultCompression)
-	require.NoError(t, err)
-	_, err = w.Write(p)
+	w, ok := flateWriters.Get().(*flate.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		var err error
+		w, err = flate.NewWriter(&buf, flate.DefaultCompression)
+		require.NoError(t, err)
+	}
+	defer flateWriters.Put(w)
+	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return buf.Bytes()
@@ -63,16 +112,26 @@ func deflateBytes(t testing.TB, p []byte) []byte {
 
 func zstdBytes(t testing.TB, p []byte) []byte {
 	t.Helper()
-	w, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-	require.NoError(t, err)
-	defer w.Close()
+	w, ok := zstdEncoders.Get().(*zstd.Encoder)
+	if !ok {
+		var err error
+		w, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+		require.NoError(t, err)
+	}
+	defer zstdEncoders.Put(w)
 	return w.EncodeAll(p, nil)
 }
 
 func lz4Bytes(t testing.TB, p []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := lz4.NewWriter(&buf)
+	w, ok := lz4Writers.Get().(*lz4.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		w = lz4.NewWriter(&buf)
+	}
+	defer lz4Writers.Put(w)
 	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
@@ -82,7 +141,13 @@ func lz4Bytes(t testing.TB, p []byte) []byte {
 func snappyFramedBytes(t testing.TB, p []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := s2.NewWriter(&buf, s2.WriterSnappyCompat(), s2.WriterConcurrency(1))
+	w, ok := snappyWriters.Get().(*s2.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		w = s2.NewWriter(&buf, s2.WriterSnappyCompat(), s2.WriterConcurrency(1))
+	}
+	defer snappyWriters.Put(w)
 	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
@@ -94,7 +159,14 @@ func snappyBlockBytes(p []byte) []byte { return snappy.Encode(nil, p) }
 func brotliBytes(t testing.TB, p []byte, quality int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := brotli.NewWriterLevel(&buf, quality)
+	pool := levelPool(brotliWriters, quality)
+	w, ok := pool.Get().(*brotli.Writer)
+	if ok {
+		w.Reset(&buf)
+	} else {
+		w = brotli.NewWriterLevel(&buf, quality)
+	}
+	defer pool.Put(w)
 	_, err := w.Write(p)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())

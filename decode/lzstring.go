@@ -76,11 +76,14 @@ func LZStringCompress(s string) []uint16 {
 	in := utf16.Encode([]rune(s))
 
 	// The JS dictionary maps strings to codes. Every multi-unit phrase is
-	// some dictionary phrase plus one unit, so we key phrases by
-	// (code of prefix, next unit) instead of by string.
-	single := make(map[uint16]int)    // one-unit phrases
-	pairs := make(map[uint64]int)     // (prefix code, unit) -> code
-	toCreate := make(map[uint16]bool) // one-unit phrases not yet emitted as literals
+	// some dictionary phrase plus one unit, so we key phrases by (code of
+	// prefix, next unit) instead of by string. One-unit phrases use prefix
+	// code 0, a control code that is never a phrase, so one map (with fast
+	// 64-bit keys) holds everything. A one-unit phrase carries the pending
+	// flag until it has been written out once as a literal (JS's
+	// context_dictionaryToCreate).
+	const pending = 1 << 30
+	dict := make(map[uint64]int32, len(in)/4+16) // LZW adds about one phrase per 3-4 units of JSON
 	var (
 		w         lzBitWriter
 		enlargeIn = 2 // compensates for the first entry, as in JS
@@ -99,45 +102,49 @@ func LZStringCompress(s string) []uint16 {
 	// emitW writes phrase w: as a literal the first time a single unit is
 	// seen, otherwise as its dictionary code.
 	emitW := func(wLen int) {
-		if wLen == 1 && toCreate[in[wStart]] {
+		if wLen == 1 {
 			ch := in[wStart]
-			if ch < 256 {
-				w.bits(0, numBits)
-				w.bits(int(ch), 8)
-			} else {
-				w.bits(1, numBits)
-				w.bits(int(ch), 16)
+			if v := dict[uint64(ch)]; v&pending != 0 {
+				if ch < 256 {
+					w.bits(0, numBits)
+					w.bits(int(ch), 8)
+				} else {
+					w.bits(1, numBits)
+					w.bits(int(ch), 16)
+				}
+				grow()
+				dict[uint64(ch)] = v &^ pending
+				grow()
+				return
 			}
-			grow()
-			delete(toCreate, ch)
-		} else {
-			w.bits(wCode, numBits)
 		}
+		w.bits(wCode, numBits)
 		grow()
 	}
 
 	for ii, c := range in {
-		if _, ok := single[c]; !ok {
-			single[c] = dictSize
+		single, ok := dict[uint64(c)]
+		if !ok {
+			single = int32(dictSize) | pending
+			dict[uint64(c)] = single
 			dictSize++
-			toCreate[c] = true
 		}
 		if wCode < 0 {
 			// w was empty, so wc is the single unit c, which is in the dictionary.
-			wStart, wCode = ii, single[c]
+			wStart, wCode = ii, int(single&^pending)
 			continue
 		}
 		key := uint64(wCode)<<16 | uint64(c)
-		if code, ok := pairs[key]; ok {
-			wCode = code
+		if code, ok := dict[key]; ok {
+			wCode = int(code)
 			continue
 		}
 		emitW(ii - wStart)
 		if !isProtoKey(in[wStart : ii+1]) {
-			pairs[key] = dictSize
+			dict[key] = int32(dictSize)
 		}
 		dictSize++
-		wStart, wCode = ii, single[c]
+		wStart, wCode = ii, int(single&^pending)
 	}
 	if wCode >= 0 {
 		emitW(len(in) - wStart)

@@ -48,8 +48,10 @@ func NewNamespaceTree(delimiter string, maxDepth, maxNodes int) *NamespaceTree {
 	return &NamespaceTree{Delimiter: delimiter, MaxDepth: maxDepth, MaxNodes: maxNodes, Root: &Namespace{}}
 }
 
-// Add counts one key.
-func (t *NamespaceTree) Add(key string) {
+// Add counts one key and returns the namespace it was counted in as a
+// direct key (the deepest prefix kept for it; the root for keys without a
+// delimiter).
+func (t *NamespaceTree) Add(key string) *Namespace {
 	n := t.Root
 	n.Keys++
 	rest := key
@@ -78,6 +80,7 @@ func (t *NamespaceTree) Add(key string) {
 		rest = rest[i+len(t.Delimiter):]
 	}
 	n.Direct++
+	return n
 }
 
 // Nodes is the number of prefixes held.

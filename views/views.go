@@ -1,0 +1,77 @@
+// Package views holds what every pane shares: the Common value handed to
+// each pane, the small Pane interface the frame routes to, and the
+// messages panes send to the frame. Each pane lives in its own package
+// below this one.
+package views
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/coldcopy/cachedeck/keymap"
+	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/ui/styles"
+)
+
+// Common is shared by every pane: styles, keys, the server, and a clock
+// that tests can pin.
+type Common struct {
+	Styles *styles.Styles
+	Keys   *keymap.KeyMap
+	Client *redisops.Client
+	Now    func() time.Time
+	// ReadOnly removes mutations from every pane (later issues add them).
+	ReadOnly bool
+}
+
+// Pane is what the frame needs from a pane. Panes are pointers whose
+// Update changes them in place and returns the command to run.
+type Pane interface {
+	Init() tea.Cmd
+	Update(msg tea.Msg) tea.Cmd
+	View() string // exactly the size given by SetSize
+	SetSize(width, height int)
+	SetFocused(focused bool)
+	// Capturing is true while the pane owns the keyboard (typing into a
+	// filter or search box), so global keys like q go to the pane.
+	Capturing() bool
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+}
+
+// FlashLevel orders flash messages by importance.
+type FlashLevel int
+
+// Flash levels.
+const (
+	FlashInfo FlashLevel = iota
+	FlashWarn
+	FlashError
+)
+
+// FlashMsg asks the frame to show a one-line message that clears itself.
+type FlashMsg struct {
+	Level FlashLevel
+	Text  string
+}
+
+// Flash returns a command that sends a FlashMsg.
+func Flash(level FlashLevel, text string) tea.Cmd {
+	return func() tea.Msg { return FlashMsg{Level: level, Text: text} }
+}
+
+// OpenKeyMsg: the keys pane asks the frame to show a key in the inspector
+// (and to move focus there when Focus is set).
+type OpenKeyMsg struct {
+	Key   string
+	Focus bool
+}
+
+// ConnLostMsg and ConnRestoredMsg are sent by whoever sees the connection
+// fail or come back, so the header can show it.
+type ConnLostMsg struct{ Err error }
+
+// ConnRestoredMsg reports the connection works again.
+type ConnRestoredMsg struct{}
