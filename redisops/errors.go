@@ -157,3 +157,25 @@ func redact(msg, secret string) string {
 	}
 	return strings.ReplaceAll(msg, secret, "****")
 }
+
+// Describe is a short, password-free account of a failure on an
+// established connection, for a status line.
+func Describe(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dnsErr):
+		return "cannot resolve host " + dnsErr.Name
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "timed out"
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed):
+		return "connection closed by the server"
+	}
+	if why := Refusal(err); why != "" {
+		return why
+	}
+	return firstLine(err.Error())
+}

@@ -40,7 +40,7 @@ func utf8Locale() bool {
 // Glyphs are the few non-ASCII characters the console draws.
 type Glyphs struct {
 	Expanded, Collapsed, Ellipsis, Arrow, Bullet, Spark string
-	SparkLevels                                           []string
+	SparkLevels                                         []string
 }
 
 // Styles is every style of the console.

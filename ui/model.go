@@ -1,0 +1,249 @@
+// Package ui is the console's frame: header, tabs of panes, focus,
+// sizing, routing of messages, the flash line, the help screen.
+package ui
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/coldcopy/cachedeck/keymap"
+	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/ui/styles"
+	"github.com/coldcopy/cachedeck/views"
+)
+
+// Options describe the session the console shows.
+type Options struct {
+	Client      *redisops.Client
+	ProfileName string
+	Production  bool
+	ReadOnly    bool
+	DB          int
+	Styles      styles.Options
+	Now         func() time.Time // pinned in tests
+}
+
+// Tab is one screen of the console: one or more panes side by side.
+// Later panes (stats, slowlog, memory, actions) are added as tabs.
+type Tab struct {
+	Title   string
+	Panes   []views.Pane
+	Titles  []string // one border title per pane
+	Weights []int    // relative widths
+}
+
+// Model is the root model.
+type Model struct {
+	common  *views.Common
+	opts    Options
+	tabs    []Tab
+	active  int // tab index
+	focus   int // pane index within the active tab
+	width   int
+	height  int
+	help    bool
+	flash   flash
+	health  health
+	quiting bool
+}
+
+type health struct {
+	latency   time.Duration
+	connected bool
+	lastErr   string
+	inFlight  bool
+}
+
+// New builds the console around its panes. The caller adds the tabs
+// (NewConsole does that with the keys pane and the inspector).
+func New(o Options, tabs ...Tab) *Model {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	km := keymap.Default()
+	common := &views.Common{Styles: styles.New(o.Styles), Keys: &km, Client: o.Client, Now: o.Now, ReadOnly: o.ReadOnly}
+	m := &Model{common: common, opts: o, health: health{connected: true}}
+	m.tabs = tabs
+	return m
+}
+
+// Common is shared with the panes; the caller builds panes from it.
+func (m *Model) Common() *views.Common { return m.common }
+
+// AddTab appends a tab; the first pane of the first tab has the focus.
+func (m *Model) AddTab(t Tab) {
+	m.tabs = append(m.tabs, t)
+	m.applyFocus()
+	m.layout()
+}
+
+// Init starts every pane and the health probe, and asks the terminal for
+// its background colour to pick dark or light styles.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startPing()}
+	for _, t := range m.tabs {
+		for _, p := range t.Panes {
+			cmds = append(cmds, p.Init())
+		}
+	}
+	m.applyFocus()
+	return tea.Batch(cmds...)
+}
+
+// Update routes a message: global keys first (unless a pane is typing),
+// then the focused pane for keys, every pane for everything else.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		o := m.opts.Styles
+		o.Dark = msg.IsDark()
+		*m.common.Styles = *styles.New(o)
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case views.FlashMsg:
+		return m, m.flash.set(msg.Level, msg.Text)
+	case flashExpiredMsg:
+		m.flash.expire(msg)
+		return m, nil
+	case pingTickMsg:
+		return m, m.startPing()
+	case pingResultMsg:
+		return m, m.pingDone(msg)
+	case views.OpenKeyMsg:
+		cmd := m.broadcast(msg)
+		if msg.Focus {
+			m.focusPane(1)
+		}
+		return m, cmd
+	}
+	return m, m.broadcast(msg)
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	km := m.common.Keys
+	pane := m.focused()
+	if key.Matches(msg, km.ForceQuit) {
+		m.quiting = true
+		return tea.Quit
+	}
+	if m.help {
+		if key.Matches(msg, km.Help, km.Back, km.Quit) {
+			m.help = false
+		}
+		return nil
+	}
+	if pane != nil && pane.Capturing() {
+		return pane.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, km.Quit):
+		m.quiting = true
+		return tea.Quit
+	case key.Matches(msg, km.Help):
+		m.help = true
+		return nil
+	case key.Matches(msg, km.NextFocus):
+		m.focusPane(m.focus + 1)
+		return nil
+	case key.Matches(msg, km.PrevFocus):
+		m.focusPane(m.focus - 1)
+		return nil
+	case key.Matches(msg, km.NextTab) && len(m.tabs) > 1:
+		m.switchTab(m.active + 1)
+		return nil
+	case key.Matches(msg, km.PrevTab) && len(m.tabs) > 1:
+		m.switchTab(m.active - 1)
+		return nil
+	}
+	if pane != nil {
+		return pane.Update(msg)
+	}
+	return nil
+}
+
+// broadcast gives a non-key message to every pane of every tab: panes
+// recognise their own messages (each carries its owner and sequence).
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, t := range m.tabs {
+		for _, p := range t.Panes {
+			if cmd := p.Update(msg); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) focused() views.Pane {
+	if m.active >= len(m.tabs) || len(m.tabs[m.active].Panes) == 0 {
+		return nil
+	}
+	return m.tabs[m.active].Panes[m.focus]
+}
+
+func (m *Model) focusPane(i int) {
+	if m.active >= len(m.tabs) {
+		return
+	}
+	n := len(m.tabs[m.active].Panes)
+	if n == 0 {
+		return
+	}
+	m.focus = ((i % n) + n) % n
+	m.applyFocus()
+}
+
+func (m *Model) switchTab(i int) {
+	n := len(m.tabs)
+	m.active = ((i % n) + n) % n
+	m.focus = 0
+	m.applyFocus()
+	m.layout()
+}
+
+func (m *Model) applyFocus() {
+	for ti, t := range m.tabs {
+		for pi, p := range t.Panes {
+			p.SetFocused(ti == m.active && pi == m.focus)
+		}
+	}
+}
+
+func (m *Model) startPing() tea.Cmd {
+	if m.health.inFlight || m.opts.Client == nil {
+		return pingTick() // a probe never overlaps the previous one
+	}
+	m.health.inFlight = true
+	return ping(m.opts.Client)
+}
+
+func (m *Model) pingDone(r pingResultMsg) tea.Cmd {
+	m.health.inFlight = false
+	cmds := []tea.Cmd{pingTick()}
+	switch {
+	case r.err != nil && m.health.connected:
+		m.health.connected = false
+		m.health.lastErr = redisops.Describe(r.err)
+		cmds = append(cmds, m.flash.set(views.FlashError, "connection lost: "+m.health.lastErr+" — reconnecting"))
+		cmds = append(cmds, m.broadcast(views.ConnLostMsg{Err: r.err}))
+	case r.err != nil:
+		m.health.lastErr = redisops.Describe(r.err)
+	case !m.health.connected:
+		m.health.connected = true
+		m.health.lastErr = ""
+		cmds = append(cmds, m.flash.set(views.FlashInfo, "reconnected"))
+		cmds = append(cmds, m.broadcast(views.ConnRestoredMsg{}))
+	}
+	if r.err == nil {
+		m.health.latency = r.latency
+	}
+	return tea.Batch(cmds...)
+}

@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Run shows the console until the operator quits or ctx ends. A panic
+// anywhere in the console restores the terminal (Bubble Tea does that) and
+// comes back as one line naming a crash file: the stack trace goes to the
+// file, never onto the operator's screen.
+func Run(ctx context.Context, m *Model, opts ...tea.ProgramOption) error {
+	crash, restore := captureStderr()
+	defer restore()
+	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)...)
+	_, err := p.Run()
+	switch {
+	case err == nil, errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
+		return nil
+	case errors.Is(err, tea.ErrProgramPanic):
+		if crash != "" {
+			return fmt.Errorf("internal error: the console crashed and the terminal was restored; details in %s (please attach it to a bug report)", crash)
+		}
+		return errors.New("internal error: the console crashed and the terminal was restored")
+	}
+	return fmt.Errorf("console: %w", err)
+}
+
+// captureStderr sends stderr to a crash file under the state directory
+// while the console runs, so that nothing written there garbles the
+// screen. The file is removed when nothing was written.
+func captureStderr() (path string, restore func()) {
+	dir := stateDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", func() {}
+	}
+	f, err := os.CreateTemp(dir, "crash-"+time.Now().UTC().Format("20060102T150405")+"-*.log")
+	if err != nil {
+		return "", func() {}
+	}
+	saved := os.Stderr
+	os.Stderr = f
+	return f.Name(), func() {
+		os.Stderr = saved
+		info, err := f.Stat()
+		_ = f.Close()
+		if err == nil && info.Size() == 0 {
+			_ = os.Remove(f.Name())
+		}
+	}
+}
+
+// stateDir is $XDG_STATE_HOME/cachedeck, else ~/.local/state/cachedeck.
+func stateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "cachedeck")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "cachedeck")
+	}
+	return filepath.Join(home, ".local", "state", "cachedeck")
+}
