@@ -40,7 +40,7 @@ lint:
 FUZZTIME ?= 20s
 fuzz:
 	@for f in $$($(GO) test -list 'Fuzz.*' ./decode/ | grep ^Fuzz); do \
-		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./decode/ || exit 1; \
+		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./decode/ || exit 1; \
 	done
 
 clean:

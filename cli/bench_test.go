@@ -60,7 +60,10 @@ func BenchmarkScan1M(b *testing.B) {
 	report := func(b *testing.B, start time.Time) {
 		b.ReportMetric(float64(keys)*float64(b.N)/time.Since(start).Seconds(), "keys/s")
 	}
-	for _, mode := range []struct{ name string; args []string }{
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
 		{"cachedeck-text", []string{"scan", "--url", srv.URL()}},
 		{"cachedeck-json", []string{"scan", "--json", "--url", srv.URL()}},
 	} {

@@ -215,4 +215,3 @@ func formatTTL(ms int64) string {
 	}
 	return fmt.Sprintf("%d ms", ms)
 }
-

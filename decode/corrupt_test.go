@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func TestCorruptInputs(t *testing.T) {
 		{"lz4 cut", cutLZ4[:len(cutLZ4)*3/4], []string{"lz4"}, `^lz4: .* after \d+ bytes$`, FormatText, false},
 		{"snappy framed cut", cutSnappy[:len(cutSnappy)*3/4], []string{"snappy"}, `^snappy: .* after \d+ bytes$`, FormatText, false},
 		{"zlib cut", zlibBytes(t, j, 6)[:300], []string{"zlib"}, `^zlib: .* after \d+ bytes$`, FormatText, false},
+		{"zlib bad checksum", zlibBadChecksum(t, j), []string{"zlib"}, `^zlib: invalid checksum after \d+ bytes$`, FormatJSON, true},
 		{"compressed framing with cut gzip", append([]byte("COMPRESSED:"), b64(gz[:len(gz)/2])...),
 			[]string{"coldcopy-compressed", "base64", "gzip"}, `^gzip: unexpected EOF after \d+ bytes$`, FormatText, false},
 		{"compressed framing not base64", []byte("COMPRESSED:not base64 at all!"),
@@ -87,6 +89,12 @@ func TestCorruptInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+func zlibBadChecksum(t *testing.T, p []byte) []byte {
+	z := zlibBytes(t, p, 6)
+	z[len(z)-1] ^= 0xff // Adler-32 trailer
+	return z
 }
 
 func lz4SmallBlocks(t *testing.T, p []byte) []byte {
@@ -165,5 +173,27 @@ func TestDecodeNeverPanicsOnPrefixes(t *testing.T) {
 				DecodeTruncated(v[:n], DefaultOptions())
 			})
 		}
+	}
+}
+
+// Past the first few KiB, base64 is validated by the decoder itself (in two
+// halves for big payloads): a bad character anywhere is still caught, and
+// reported at its real offset.
+func TestBase64BadCharacterLate(t *testing.T) {
+	big := leadsJSON(1500, 8)
+	enc := b64(gzipBytes(t, big))
+	require.Greater(t, len(enc), base64ParallelMin)
+	for _, at := range []int{5000, len(enc) * 3 / 4} {
+		at -= at % 4
+		bad := append([]byte{}, enc...)
+		bad[at] = '!'
+		r := Decode(bad, DefaultOptions())
+		assert.Equal(t, FormatText, r.Format, "not base64 after all: shown as text")
+		assert.Empty(t, r.Layers)
+
+		r = Decode(append([]byte("COMPRESSED:"), bad...), DefaultOptions())
+		assert.Equal(t, []string{"coldcopy-compressed", "base64", "gzip"}, r.Layers)
+		assert.Contains(t, r.Warnings[0], fmt.Sprintf("base64: illegal base64 data at input byte %d after", at))
+		assert.True(t, strings.HasPrefix(string(big), r.Text))
 	}
 }

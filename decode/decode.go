@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"unsafe"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // Decode peels the layers of a cache value (app framings, base64,
@@ -183,12 +185,13 @@ func (st *state) runCodec(c codec, data []byte) (next []byte, claimed, done bool
 
 // weakClaimOK decides whether a failed decode behind a two-byte signature
 // still counts: only a stream that was going well and simply ended early
-// (a cut value), and never for data that reads as text ("x^2 + y^2" has a
+// (a cut value) or that decoded fully but failed its checksum, and never for data that reads as text ("x^2 + y^2" has a
 // valid zlib header). Random bytes that happen to start 78 9c decode to
 // garbage before failing; showing that garbage would be worse than the raw
 // bytes.
 func weakClaimOK(out layerOutput, isText bool) bool {
-	return !isText && len(out.data) > 0 && errors.Is(out.err, io.ErrUnexpectedEOF)
+	return !isText && len(out.data) > 0 &&
+		(errors.Is(out.err, io.ErrUnexpectedEOF) || errors.Is(out.err, zlib.ErrChecksum))
 }
 
 // claimLayer records a peeled layer and what its decode said.

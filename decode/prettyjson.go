@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -338,12 +339,19 @@ func (f *jsonFormatter) str(i int) (int, error) {
 	i++
 	for {
 		src := f.src
-		for i+8 <= len(src) && swarSpecial(binary.LittleEndian.Uint64(src[i:])) == 0 {
+		for i+8 <= len(src) {
+			if m := swarSpecial(binary.LittleEndian.Uint64(src[i:])); m != 0 {
+				// The lowest flagged byte is exact (false positives only
+				// ever sit above a true one), so jump straight to it.
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
 			i += 8
 		}
 		for i < len(src) && jsonStrPlain[src[i]] {
 			i++
 		}
+	special:
 		if i >= len(src) {
 			if f.have(i) {
 				continue // more input arrived
