@@ -42,13 +42,16 @@ func (a *app) demoCmd() *cobra.Command {
 		if err := seedInto(ctx, c, opts, a.stderr); err != nil {
 			return err
 		}
+		if isTerminal() {
+			return openConsole(ctx, c, &session{opts: redisops.ConnOptions{URL: srv.URL(), DB: 0}, profileName: "demo"})
+		}
 		return a.serveDemo(ctx, srv.URL())
 	})
 	return cmd
 }
 
-// serveDemo keeps the demo server up until Ctrl-C. The console will open
-// here once it exists; until then the URL is printed for the headless
+// serveDemo keeps the demo server up until Ctrl-C when there is no
+// terminal to show the console on: the URL is printed for the headless
 // commands.
 func (a *app) serveDemo(ctx context.Context, url string) error {
 	fmt.Fprintf(a.stdout, "demo server ready: %s\n", url)

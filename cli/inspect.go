@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -213,5 +214,5 @@ func formatTTL(ms int64) string {
 	if ms < 0 {
 		return "none (persists)"
 	}
-	return fmt.Sprintf("%d ms", ms)
+	return fmt.Sprintf("%s (%d ms)", (time.Duration(ms) * time.Millisecond).Round(time.Second), ms)
 }

@@ -79,8 +79,18 @@ Every action also exists as a headless subcommand with JSON output.`,
 			return nil
 		},
 	}
-	// The console opens here once it exists; until then, the help.
-	root.RunE = a.run(func(cmd *cobra.Command, _ []string) error { return cmd.Help() })
+	// No subcommand: the console, with the same flags and profiles.
+	root.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+		if !isTerminal() {
+			return errNoTerminal
+		}
+		c, s, err := a.connect(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return openConsole(cmd.Context(), c, s)
+	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	a.conn.register(root.PersistentFlags())
 	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd())

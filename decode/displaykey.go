@@ -6,10 +6,13 @@ import (
 )
 
 // DisplayKey is how cachedeck shows a key on one line: the key itself when
-// it is printable UTF-8 and cannot be mistaken for a quoted form, otherwise
+// it is printable UTF-8 and cannot be mistaken for another key, otherwise
 // QuoteKey's escaped form. The empty key is shown as "".
 func DisplayKey(key string) string {
-	if key == "" || key[0] == '"' {
+	// Quoted too: the empty key, a key that starts like a quoted form, and
+	// keys with leading or trailing spaces, which would look like another
+	// key (or like nothing) when shown bare.
+	if key == "" || key[0] == '"' || key[0] == ' ' || key[len(key)-1] == ' ' {
 		return QuoteKey(key)
 	}
 	if printableASCII(key) {

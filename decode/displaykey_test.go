@@ -10,6 +10,8 @@ func TestDisplayKey(t *testing.T) {
 	cases := map[string]string{
 		"lead:1:enrichment": "lead:1:enrichment",
 		"with space":        "with space",
+		" ":                 `" "`,
+		"trailing ":         `"trailing "`,
 		"emoji 🚀":           "emoji 🚀",
 		"":                  `""`,
 		`"quoted"`:          `"\"quoted\""`,

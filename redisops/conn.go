@@ -71,6 +71,14 @@ type ServerInfo struct {
 // that need raw commands, like the seeder.
 func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
+// DB is the selected database (always 0 on a cluster).
+func (c *Client) DB() int {
+	if c.cluster != nil {
+		return 0
+	}
+	return c.nodes[0].Options().DB
+}
+
 // IsCluster reports whether every scan covers several masters.
 func (c *Client) IsCluster() bool { return c.cluster != nil }
 

@@ -36,17 +36,16 @@ type Tab struct {
 
 // Model is the root model.
 type Model struct {
-	common  *views.Common
-	opts    Options
-	tabs    []Tab
-	active  int // tab index
-	focus   int // pane index within the active tab
-	width   int
-	height  int
-	help    bool
-	flash   flash
-	health  health
-	quiting bool
+	common *views.Common
+	opts   Options
+	tabs   []Tab
+	active int // tab index
+	focus  int // pane index within the active tab
+	width  int
+	height int
+	help   bool
+	flash  flash
+	health health
 }
 
 type health struct {
@@ -130,8 +129,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := m.common.Keys
 	pane := m.focused()
 	if key.Matches(msg, km.ForceQuit) {
-		m.quiting = true
-		return tea.Quit
+		return m.quit()
 	}
 	if m.help {
 		if key.Matches(msg, km.Help, km.Back, km.Quit) {
@@ -144,8 +142,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, km.Quit):
-		m.quiting = true
-		return tea.Quit
+		return m.quit()
 	case key.Matches(msg, km.Help):
 		m.help = true
 		return nil
@@ -180,6 +177,27 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return tea.Batch(cmds...)
+}
+
+// stopper is a pane with background work (a running scan) to cancel.
+type stopper interface{ Stop() }
+
+// quit cancels the panes' background work, then ends the program.
+func (m *Model) quit() tea.Cmd {
+	m.StopPanes()
+	return tea.Quit
+}
+
+// StopPanes cancels every pane's background work; Run calls it too, for
+// exits that do not come through a key (Ctrl-C as a signal, a panic).
+func (m *Model) StopPanes() {
+	for _, t := range m.tabs {
+		for _, p := range t.Panes {
+			if s, ok := p.(stopper); ok {
+				s.Stop()
+			}
+		}
+	}
 }
 
 func (m *Model) focused() views.Pane {
