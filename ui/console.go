@@ -11,9 +11,13 @@ import (
 func NewConsole(o Options) *Model {
 	m := New(o)
 	c := m.Common()
+	insp := inspector.New(c)
+	// The keys pane already waits for the cursor to rest before it asks
+	// the inspector to follow; a second wait would only add latency.
+	insp.SetDebounce(0)
 	m.AddTab(Tab{
 		Title:   "Keys",
-		Panes:   []views.Pane{keys.New(c), inspector.New(c)},
+		Panes:   []views.Pane{keys.New(c), insp},
 		Titles:  []string{"Keys", "Inspector"},
 		Weights: []int{2, 3},
 	})
