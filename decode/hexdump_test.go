@@ -52,3 +52,12 @@ func TestHexDumpMatchesHexdumpC(t *testing.T) {
 		assert.Equal(t, string(want), hexDump(in))
 	}
 }
+
+func TestHexDumpWidths(t *testing.T) {
+	b := []byte("ABCDEFGHIJ\x00\x1b")
+	assert.Equal(t, "00000000  41 42 43 44 45 46 47 48  |ABCDEFGH|\n00000008  49 4a 00 1b              |IJ..|", HexDump(b, 8, false))
+	zeros := make([]byte, 48)
+	assert.Equal(t, 3, strings.Count(HexDump(zeros, 16, false), "\n")+1, "every line kept")
+	assert.Equal(t, "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*", HexDump(zeros, 16, true))
+	assert.Equal(t, "", HexDump(nil, 16, true))
+}

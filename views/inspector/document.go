@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/views"
 )
 
@@ -103,55 +104,21 @@ func hexBytesPerLine(width int) int {
 	}
 }
 
-// hexDoc renders b like `hexdump -C` (offset, bytes, the printable-ASCII
-// column), without collapsing repeated lines so that every line stands for
-// its offset. decode has its own hex dump, but it is unexported and fixed
-// at 16 bytes a line.
+// hexDoc is the hex view: decode's `hexdump -C` form at the width's
+// bytes per line, without collapsing repeated lines so that every line
+// stands for its offset.
 func hexDoc(b []byte, bpl int) *doc {
-	const digits = "0123456789abcdef"
 	note := ""
 	total := len(b)
 	if len(b) > maxHexView {
 		note = "hex view shows the first " + views.Bytes(maxHexView) + " of " + views.Bytes(int64(total))
 		b = b[:maxHexView]
 	}
-	lineLen := 10 + 3*bpl + 3 + bpl
-	if bpl == 16 {
-		lineLen++
-	}
-	out := make([]byte, 0, (len(b)+bpl-1)/bpl*lineLen+1)
-	for off := 0; off < len(b); off += bpl {
-		if off > 0 {
-			out = append(out, '\n')
-		}
-		for shift := 28; shift >= 0; shift -= 4 {
-			out = append(out, digits[(off>>shift)&0xf])
-		}
-		out = append(out, ' ', ' ')
-		line := b[off:min(off+bpl, len(b))]
-		for i := range bpl {
-			if i == 8 && bpl == 16 {
-				out = append(out, ' ')
-			}
-			if i < len(line) {
-				out = append(out, digits[line[i]>>4], digits[line[i]&0xf], ' ')
-			} else {
-				out = append(out, ' ', ' ', ' ')
-			}
-		}
-		out = append(out, ' ', '|')
-		for _, c := range line {
-			if c < 0x20 || c > 0x7e {
-				c = '.'
-			}
-			out = append(out, c)
-		}
-		out = append(out, '|')
-	}
+	text := decode.HexDump(b, bpl, false)
 	if len(b) == 0 {
-		out = append(out, "(0 bytes)"...)
+		text = "(0 bytes)"
 	}
-	d := newDoc(string(out), kindHex, nil)
+	d := newDoc(text, kindHex, nil)
 	d.note, d.bpl = note, bpl
 	return d
 }
