@@ -3,6 +3,7 @@ package redisops_test
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,15 @@ func TestConnectToRestrictedServerWithoutInfo(t *testing.T) {
 	assert.NotEmpty(t, c.Server.InfoRefused)
 	require.NotEmpty(t, c.Notes)
 	assert.Contains(t, c.Notes[0], "INFO")
+}
+
+func TestConnectUnixSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	redistest.Standalone(t, "unixsocket "+sock, "unixsocketperm 700")
+	c := connect(t, redisops.ConnOptions{URL: "unix://" + sock})
+	assert.Equal(t, "unix:"+sock, c.Addr)
+	assert.NoError(t, c.Redis().Set(context.Background(), "k", "v", 0).Err())
+
+	_, err := redisops.Connect(context.Background(), redisops.ConnOptions{URL: "unix://" + sock, TLSCA: "/nonexistent", DB: -1})
+	assert.ErrorContains(t, err, "TLS options do not apply to a unix:// socket")
 }
