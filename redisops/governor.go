@@ -64,9 +64,10 @@ func (o GovernorOptions) normalize() GovernorOptions {
 // the probe never queues behind the work's pipelines, and keeps each
 // node's p99 over the last Window samples. Workers call Wait (or WaitNode
 // with the address of the node they are about to load) before each batch:
-// the pause grows multiplicatively while the node's p99 is over budget
-// and recent PINGs are still slow, and shrinks step by step once the p99
-// is back under budget. A PING outstanding for longer than the budget
+// the pause doubles with each slow PING while the node's p99 is over
+// budget, holds while the window still remembers slow PINGs, and shrinks
+// by an eighth (at least 1 ms) per probe once the p99 is back under
+// budget. A PING outstanding for longer than the budget
 // also holds Wait until it is answered: a server that does not answer in
 // budget gets no more work.
 //
@@ -239,9 +240,10 @@ func (n *govNode) observe(d time.Duration, o GovernorOptions) {
 		// The window still remembers a slow spell, but the server answers
 		// in budget again: hold.
 	default:
-		// Under budget: give the time back, a quarter (at least a step) at
-		// a time.
-		n.pause = max(o.MinPause, n.pause-max(governorStep, n.pause/4))
+		// Under budget: give the time back slowly, an eighth (at least a
+		// step) per probe, so the pause settles near what kept the server
+		// in budget instead of oscillating.
+		n.pause = max(o.MinPause, n.pause-max(governorStep, n.pause/8))
 	}
 }
 

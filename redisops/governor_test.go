@@ -48,10 +48,10 @@ func TestGovernorControllerAIMD(t *testing.T) {
 		n.observe(fast, o)
 		assert.Equal(t, 200*time.Millisecond, n.pause)
 	}
-	// The last slow sample leaves the window: shrink, a quarter at a time.
+	// The last slow sample leaves the window: shrink, an eighth at a time.
 	n.observe(fast, o)
-	assert.Equal(t, 150*time.Millisecond, n.pause)
-	for range 30 {
+	assert.Equal(t, 175*time.Millisecond, n.pause)
+	for range 60 {
 		n.observe(fast, o)
 	}
 	assert.Zero(t, n.pause, "back to MinPause")

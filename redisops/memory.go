@@ -177,10 +177,12 @@ type memKey struct {
 
 type memBatch struct{ keys []memKey }
 
-// MemoryBreakdown walks every master with SCAN and measures keys with
-// pipelined MEMORY USAGE, TYPE and PTTL (plus the length of collections),
-// overlapped with the next SCAN call. It aggregates per namespace and
-// keeps the biggest keys. Memory use is bounded: a few batches in flight,
+// MemoryBreakdown walks every master (concurrently) with SCAN COUNT 1000
+// and measures each batch in one pipeline of MEMORY USAGE, TYPE and PTTL
+// (PTTL alone for the keys a sample leaves out), plus a second small one
+// for the length of the collections. Ungoverned, two pipelines overlap
+// the next SCAN call; with a Governor, each batch is done before the next
+// pause. It aggregates per namespace and keeps the biggest keys. Memory use is bounded: a few batches in flight,
 // the duplicate filter (16 bytes a key), at most MaxNamespaces prefixes
 // and the top lists.
 //
@@ -205,12 +207,16 @@ func (c *Client) MemoryBreakdown(ctx context.Context, o MemoryOptions) (*MemoryR
 
 	sampler := newMemSampler(o)
 	out := make(chan *memBatch, 4)
+	var complete atomic.Bool
 	go func() {
 		defer close(out)
 		err := c.ForEachNode(wctx, func(ctx context.Context, node *redis.Client) error {
 			return memNode(ctx, node, o, sampler, out, fail)
 		})
-		if err != nil && wctx.Err() == nil {
+		switch {
+		case err == nil && wctx.Err() == nil:
+			complete.Store(true)
+		case err != nil && wctx.Err() == nil:
 			fail(err)
 		}
 	}()
@@ -230,8 +236,8 @@ func (c *Client) MemoryBreakdown(ctx context.Context, o MemoryOptions) (*MemoryR
 
 	r := agg.report()
 	r.TotalKeys = total
-	r.Cancelled = ctx.Err() != nil && firstErr == nil
-	if firstErr == nil && ctx.Err() == nil {
+	r.Cancelled = !complete.Load() && firstErr == nil
+	if complete.Load() {
 		c.memTopLengths(ctx, r)
 	}
 	r.Duration = time.Since(start)
@@ -255,9 +261,27 @@ func (c *Client) memDBSize(ctx context.Context) int64 {
 	return total.Load()
 }
 
-// memNode walks one node: SCAN in this goroutine, measuring in
-// memMeasurers others.
+// memNode walks one node. Ungoverned, SCAN runs in this goroutine and
+// memMeasurers others measure, so the server always has our next request
+// queued. Governed, each batch is scanned and measured before the
+// governor's pause, so that the pause is idle time on the server.
 func memNode(ctx context.Context, node *redis.Client, o MemoryOptions, s *memSampler, out chan<- *memBatch, fail func(error)) error {
+	send := func(b *memBatch) error {
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if o.Governor != nil {
+		return memWalk(ctx, node, o, func(b *memBatch) error {
+			if err := measureBatch(ctx, node, o, s, b); err != nil {
+				return err
+			}
+			return send(b)
+		})
+	}
 	raw := make(chan *memBatch, memMeasurers)
 	var wg sync.WaitGroup
 	for range memMeasurers {
@@ -276,21 +300,28 @@ func memNode(ctx context.Context, node *redis.Client, o MemoryOptions, s *memSam
 					}
 					continue
 				}
-				select {
-				case out <- b:
-				case <-ctx.Done():
+				if send(b) != nil {
 					failed = true
 				}
 			}
 		}()
 	}
-	err := memWalk(ctx, node, o, raw)
+	err := memWalk(ctx, node, o, func(b *memBatch) error {
+		select {
+		case raw <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 	close(raw)
 	wg.Wait()
 	return err
 }
 
-func memWalk(ctx context.Context, node *redis.Client, o MemoryOptions, raw chan<- *memBatch) error {
+// memWalk SCANs one node to the end, handing each batch to handle; with a
+// governor it waits before each SCAN call.
+func memWalk(ctx context.Context, node *redis.Client, o MemoryOptions, handle func(*memBatch) error) error {
 	addr := node.Options().Addr
 	var cursor uint64
 	for {
@@ -311,10 +342,8 @@ func memWalk(ctx context.Context, node *redis.Client, o MemoryOptions, raw chan<
 			for i, k := range keys {
 				b.keys[i] = memKey{key: k, length: -1}
 			}
-			select {
-			case raw <- b:
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := handle(b); err != nil {
+				return err
 			}
 		}
 		if cursor = next; cursor == 0 {
@@ -358,7 +387,10 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 	for i := range b.keys {
 		k := &b.keys[i]
 		if ttl[i] != nil {
-			if err := ttl[i].Err(); err != nil {
+			if err := ttl[i].Err(); memMoved(err) {
+				k.vanished = true
+				continue
+			} else if err != nil {
 				return memCmdErr(node, err, "PTTL")
 			}
 			k.ttl, k.ttlKnown = ttlMillis(ttl[i].Val()), true
@@ -370,13 +402,16 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 			continue
 		}
 		if err := mem[i].Err(); err != nil {
-			if errors.Is(err, redis.Nil) {
+			if errors.Is(err, redis.Nil) || memMoved(err) {
 				k.vanished = true
 				continue
 			}
 			return memCmdErr(node, err, "MEMORY USAGE")
 		}
-		if err := typ[i].Err(); err != nil {
+		if err := typ[i].Err(); memMoved(err) {
+			k.vanished = true
+			continue
+		} else if err != nil {
 			return memCmdErr(node, err, "TYPE")
 		}
 		k.bytes = mem[i].Val()
@@ -429,6 +464,12 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 		b.keys[i].length = l.Val()
 	}
 	return nil
+}
+
+// memMoved: the key's slot moved to another master between SCAN and the
+// pipeline (a resharding); that master's walk counts it.
+func memMoved(err error) bool {
+	return err != nil && (redis.HasErrorPrefix(err, "MOVED") || redis.HasErrorPrefix(err, "ASK"))
 }
 
 // memCmdErr explains a failed command of the breakdown in one line.

@@ -2,38 +2,337 @@ package redisops_test
 
 import (
 	"context"
-	"os"
+	"math"
+	"math/rand/v2"
+	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
-func TestScratchMemory(t *testing.T) {
-	url := os.Getenv("SCRATCH_URL")
-	if url == "" {
-		t.Skip()
+// benchNamespace is one key shape of the 1M-key benchmark dataset, with
+// ColdCopy's names, a value size range and the share of keys with a TTL.
+type benchNamespace struct {
+	key      func(i int) string
+	min, max int     // value bytes, uniform
+	ttl      float64 // share of keys written with a TTL
+	weight   int     // keys per 100
+}
+
+var benchNamespaces = []benchNamespace{
+	{func(i int) string { return "lead:" + strconv.Itoa(i) }, 80, 500, 0.3, 18},
+	{func(i int) string { return "lead:" + strconv.Itoa(i) + ":enrichment" }, 150, 900, 0.3, 14},
+	{func(i int) string { return "user:" + uuidish(i) }, 60, 300, 0.3, 8},
+	{func(i int) string { return "workspace:ws-" + strconv.Itoa(i%5000) + ":" + strconv.Itoa(i) }, 40, 250, 0.3, 6},
+	{func(i int) string { return "campaign:" + strconv.Itoa(i) + ":performance" }, 100, 600, 0.3, 8},
+	{func(i int) string { return "analytics:workspace:ws-" + strconv.Itoa(i%5000) + ":" + strconv.Itoa(i) }, 150, 1000, 0.3, 10},
+	{func(i int) string { return "ai:gpt-4o:" + uuidish(i) }, 200, 1400, 0.3, 8},
+	{func(i int) string { return "api:/api/leads:page=" + strconv.Itoa(i) + "&size=50" }, 200, 2000, 0.3, 10},
+	{func(i int) string { return "coldcopy:lead_score:ws-" + strconv.Itoa(i%5000) + ":" + strconv.Itoa(i) }, 30, 120, 0.3, 12},
+	{func(i int) string { return "temp:" + strconv.Itoa(i) }, 10, 60, 0.3, 6},
+}
+
+func uuidish(i int) string {
+	h := uint64(i)*0x9e3779b97f4a7c15 + 1
+	s := strconv.FormatUint(h, 16)
+	for len(s) < 16 {
+		s = "0" + s
 	}
-	c := connect(t, redisops.ConnOptions{URL: url})
-	for _, o := range []redisops.MemoryOptions{{Exact: true}} {
-		cpu0 := srvCPU(c)
-		start := time.Now()
-		r, err := c.MemoryBreakdown(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
+	return s[:8] + "-" + s[8:12] + "-4" + s[12:15] + "-a" + strconv.Itoa(i%1000)
+}
+
+// fillMemoryBench writes n keys with a few pipelines in flight: strings of
+// varied sizes (about 400 bytes on average) with MSET, 30 % of them with
+// SET PX instead, and a hash every 200 keys. Deterministic.
+func fillMemoryBench(tb testing.TB, rdb *redis.Client, n int) {
+	tb.Helper()
+	var pick []int
+	for ns, b := range benchNamespaces {
+		for range b.weight {
+			pick = append(pick, ns)
 		}
-		t.Logf("%+v: %v scanned %d measured %d total %d bytes %d ns %d", o, time.Since(start), r.ScannedKeys, r.MeasuredKeys, r.TotalKeys, r.TotalBytes, len(r.Namespaces))
-		t.Logf("server cpu %.2f", srvCPU(c)-cpu0)
-		for _, n := range r.Namespaces[:3] {
-			t.Logf("  %+v", n)
-		}
+	}
+	pad := strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 200)
+	const batch = 2000
+	const workers = 3
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for start := w * batch; start < n; start += workers * batch {
+				rng := rand.New(rand.NewPCG(uint64(start), 7))
+				pipe := rdb.Pipeline()
+				mset := make([]any, 0, 2*batch)
+				for i := start; i < min(start+batch, n); i++ {
+					if i%200 == 199 {
+						fields := make([]any, 0, 80)
+						for f := range 10 + rng.IntN(30) {
+							fields = append(fields, "member:"+strconv.Itoa(f), pad[:20+rng.IntN(200)])
+						}
+						pipe.HSet(ctx, "workspace:ws-"+strconv.Itoa(i)+":members", fields...)
+						continue
+					}
+					b := benchNamespaces[pick[i%len(pick)]]
+					k, v := b.key(i), pad[:b.min+rng.IntN(b.max-b.min)]
+					if rng.Float64() < b.ttl {
+						pipe.Set(ctx, k, v, time.Duration(300+rng.IntN(86400))*time.Second)
+					} else {
+						mset = append(mset, k, v)
+					}
+				}
+				if len(mset) > 0 {
+					pipe.MSet(ctx, mset...)
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(tb, err)
 	}
 }
 
-func srvCPU(c *redisops.Client) float64 {
-	m := c.Redis().InfoMap(context.Background(), "cpu").Val()["CPU"]
-	a, _ := strconv.ParseFloat(m["used_cpu_sys"], 64)
-	b, _ := strconv.ParseFloat(m["used_cpu_user"], 64)
-	return a + b
+// serverCPU is the server's user+sys CPU seconds (INFO cpu).
+func serverCPU(tb testing.TB, rdb *redis.Client) float64 {
+	m, err := rdb.InfoMap(context.Background(), "cpu").Result()
+	require.NoError(tb, err)
+	a, _ := strconv.ParseFloat(m["CPU"]["used_cpu_sys"], 64)
+	u, _ := strconv.ParseFloat(m["CPU"]["used_cpu_user"], 64)
+	return a + u
+}
+
+// BenchmarkMemoryBreakdown1M measures the breakdown of a 1M-key database
+// against `redis-cli --memkeys` on the same server in the same run, plus
+// the floors: a bare SCAN loop and the server-side Lua SCAN + MEMORY USAGE
+// loop. The sampled runs are checked against the exact one: within 5 % for
+// every namespace holding at least 5 % of the bytes.
+func BenchmarkMemoryBreakdown1M(b *testing.B) {
+	const keys = 1_000_000
+	srv := redistest.Standalone(b)
+	opts, _ := redis.ParseURL(srv.URL())
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	fillMemoryBench(b, rdb, keys)
+	require.Equal(b, int64(keys), rdb.DBSize(context.Background()).Val())
+	c := connect(b, redisops.ConnOptions{URL: srv.URL()})
+
+	var memkeys time.Duration
+	var exact *redisops.MemoryReport
+	timed := func(b *testing.B, fn func()) time.Duration {
+		cpu0 := serverCPU(b, rdb)
+		start := time.Now()
+		for range b.N {
+			fn()
+		}
+		d := time.Since(start) / time.Duration(b.N)
+		b.ReportMetric(d.Seconds(), "s/run")
+		b.ReportMetric((serverCPU(b, rdb)-cpu0)/float64(b.N), "server-cpu-s/run")
+		return d
+	}
+
+	b.Run("redis-cli--memkeys", func(b *testing.B) {
+		memkeys = timed(b, func() {
+			out, err := exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strconv.Itoa(srv.Port), "--memkeys").CombinedOutput()
+			require.NoError(b, err, "%s", out)
+		})
+	})
+	b.Run("exact", func(b *testing.B) {
+		d := timed(b, func() {
+			r, err := c.MemoryBreakdown(context.Background(), redisops.MemoryOptions{Exact: true})
+			require.NoError(b, err)
+			require.Equal(b, int64(keys), r.MeasuredKeys)
+			exact = r
+		})
+		if memkeys > 0 {
+			b.ReportMetric(memkeys.Seconds()/d.Seconds(), "x-faster-than-memkeys")
+		}
+	})
+	if exact == nil {
+		var err error
+		exact, err = c.MemoryBreakdown(context.Background(), redisops.MemoryOptions{Exact: true})
+		require.NoError(b, err)
+	}
+	for _, mode := range []struct {
+		name string
+		o    redisops.MemoryOptions
+	}{
+		{"sampled-1pct", redisops.MemoryOptions{Sample: 0.01}},
+		{"sampled-1pct-estimate-ttl", redisops.MemoryOptions{Sample: 0.01, SampleTTL: true}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			var r *redisops.MemoryReport
+			timed(b, func() {
+				var err error
+				r, err = c.MemoryBreakdown(context.Background(), mode.o)
+				require.NoError(b, err)
+			})
+			worst := sampledError(b, exact, r)
+			b.ReportMetric(100*worst, "worst-err-%")
+			b.ReportMetric(float64(r.MeasuredKeys), "measured-keys")
+			require.Less(b, worst, 0.05, "every namespace with ≥5%% of the bytes within 5%% of exact")
+		})
+	}
+	b.Run("floor-scan-loop-count1000", func(b *testing.B) {
+		timed(b, func() {
+			iter := rdb.Scan(context.Background(), 0, "", 1000).Iterator()
+			n := 0
+			for iter.Next(context.Background()) {
+				n++
+			}
+			require.NoError(b, iter.Err())
+		})
+	})
+	b.Run("floor-server-lua-scan-memory-usage", func(b *testing.B) {
+		const script = `local c = '0' local n = 0
+repeat local r = redis.call('SCAN', c, 'COUNT', 1000) c = r[1]
+  for _, k in ipairs(r[2]) do n = n + redis.call('MEMORY', 'USAGE', k) end
+until c == '0' return n`
+		timed(b, func() { require.NoError(b, rdb.Eval(context.Background(), script, nil).Err()) })
+	})
+}
+
+// sampledError is the worst relative error of r's bytes against exact's,
+// over the namespaces holding at least 5 % of the bytes. It also checks
+// that key and no-TTL counts are exact.
+func sampledError(tb testing.TB, exact, r *redisops.MemoryReport) float64 {
+	got := map[string]redisops.NamespaceUsage{}
+	for _, ns := range r.Namespaces {
+		got[ns.Prefix] = ns
+	}
+	worst := 0.0
+	for _, want := range exact.Namespaces {
+		ns := got[want.Prefix]
+		require.Equal(tb, want.Keys, ns.Keys, want.Prefix)
+		if !r.NoTTLEstimate {
+			require.Equal(tb, want.NoTTL, ns.NoTTL, want.Prefix)
+		}
+		if want.Share >= 0.05 {
+			worst = max(worst, math.Abs(float64(ns.Bytes-want.Bytes))/float64(want.Bytes))
+		}
+	}
+	return worst
+}
+
+// BenchmarkMemoryGovernedGETLoad runs an exact breakdown of 1M keys while
+// an application-like load (4 clients each doing a GET every ms on its
+// own connection) measures its latency: governed (budget 5 ms) and
+// ungoverned, against the load's latency with no breakdown at all.
+func BenchmarkMemoryGovernedGETLoad(b *testing.B) {
+	const keys = 1_000_000
+	srv := redistest.Standalone(b)
+	opts, _ := redis.ParseURL(srv.URL())
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	fillMemoryBench(b, rdb, keys)
+	c := connect(b, redisops.ConnOptions{URL: srv.URL()})
+
+	// getLoad runs until stop is closed and returns the GET latencies.
+	getLoad := func(stop <-chan struct{}) func() []time.Duration {
+		app := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 4, Protocol: 2, DisableIdentity: true})
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		var failures atomic.Int64
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tick := time.NewTicker(time.Millisecond)
+				defer tick.Stop()
+				rng := rand.New(rand.NewPCG(uint64(w), 1))
+				var mine []time.Duration
+				for {
+					select {
+					case <-stop:
+						mu.Lock()
+						lat = append(lat, mine...)
+						mu.Unlock()
+						return
+					case <-tick.C:
+					}
+					k := benchNamespaces[0].key(rng.IntN(keys))
+					start := time.Now()
+					err := app.Get(context.Background(), k).Err()
+					mine = append(mine, time.Since(start))
+					if err != nil && err != redis.Nil {
+						failures.Add(1)
+					}
+				}
+			}()
+		}
+		return func() []time.Duration {
+			wg.Wait()
+			_ = app.Close()
+			require.Zero(b, failures.Load(), "GETs failed")
+			return lat
+		}
+	}
+	pct := func(lat []time.Duration, p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		s := slices.Clone(lat)
+		slices.Sort(s)
+		return float64(s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)].Microseconds()) / 1000
+	}
+
+	b.Run("no-breakdown", func(b *testing.B) {
+		stop := make(chan struct{})
+		done := getLoad(stop)
+		time.Sleep(3 * time.Second)
+		close(stop)
+		lat := done()
+		b.ReportMetric(pct(lat, 0.50), "get-p50-ms")
+		b.ReportMetric(pct(lat, 0.99), "get-p99-ms")
+	})
+	for _, mode := range []struct {
+		name   string
+		budget time.Duration
+	}{{"ungoverned", 0}, {"governed-5ms", 5 * time.Millisecond}} {
+		b.Run(mode.name, func(b *testing.B) {
+			var gov *redisops.Governor
+			if mode.budget > 0 {
+				gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: mode.budget})
+				gov.Start(context.Background())
+				defer gov.Stop()
+				time.Sleep(300 * time.Millisecond) // a few probes before the work starts
+			}
+			var lat []time.Duration
+			start := time.Now()
+			for range b.N {
+				stop := make(chan struct{})
+				done := getLoad(stop)
+				r, err := c.MemoryBreakdown(context.Background(), redisops.MemoryOptions{Exact: true, Governor: gov})
+				close(stop)
+				lat = append(lat, done()...)
+				require.NoError(b, err)
+				require.Equal(b, int64(keys), r.ScannedKeys)
+			}
+			b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/run")
+			b.ReportMetric(pct(lat, 0.50), "get-p50-ms")
+			b.ReportMetric(pct(lat, 0.99), "get-p99-ms")
+			b.ReportMetric(pct(lat, 0.999), "get-p999-ms")
+			if gov != nil {
+				b.ReportMetric(float64(gov.P99().Microseconds())/1000, "ping-p99-ms")
+			}
+		})
+	}
 }

@@ -2,24 +2,41 @@ package ui
 
 import (
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/inspector"
 	"github.com/coldcopy/cachedeck/views/keys"
+	"github.com/coldcopy/cachedeck/views/memory"
+	"github.com/coldcopy/cachedeck/views/slowlog"
+	"github.com/coldcopy/cachedeck/views/stats"
 )
 
-// NewConsole is the console as shipped: the Keys tab, with the keys pane
-// on the left and the inspector on the right. Later panes are more tabs.
+// NewConsole is the console as shipped: the Keys tab first, with the keys
+// pane on the left and the inspector on the right, then one full-width
+// tab per live-operations pane.
 func NewConsole(o Options) *Model {
 	m := New(o)
 	c := m.Common()
-	insp := inspector.New(c)
-	// The keys pane already waits for the cursor to rest before it asks
-	// the inspector to follow; a second wait would only add latency.
-	insp.SetDebounce(0)
 	m.AddTab(Tab{
 		Title:   "Keys",
-		Panes:   []views.Pane{keys.New(c), insp},
+		Panes:   []views.Pane{keys.New(c), inspector.New(c)},
 		Titles:  []string{"Keys", "Inspector"},
 		Weights: []int{2, 3},
 	})
+
+	slow := slowlog.New(c)
+	slow.Profile = o.ProfileName
+	cl := clients.New(c)
+	cl.Profile = o.ProfileName
+	for _, t := range []struct {
+		title string
+		pane  views.Pane
+	}{
+		{"Stats", stats.New(c)},
+		{"Slowlog", slow},
+		{"Memory", memory.New(c)},
+		{"Clients", cl},
+	} {
+		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
+	}
 	return m
 }
