@@ -65,11 +65,11 @@ func (o GovernorOptions) normalize() GovernorOptions {
 // node's p99 over the last Window samples. Workers call Wait (or WaitNode
 // with the address of the node they are about to load) before each batch:
 // the pause doubles with each slow PING while the node's p99 is over
-// budget, holds while the window still remembers slow PINGs, and shrinks
-// by an eighth (at least 1 ms) per probe once the p99 is back under
-// budget. A PING outstanding for longer than the budget
-// also holds Wait until it is answered: a server that does not answer in
-// budget gets no more work.
+// budget, holds while the window still remembers slow PINGs or the p99
+// is within a quarter of the budget, and shrinks by an eighth (at least
+// 1 ms) per probe once the p99 is well under budget. A PING outstanding
+// for longer than the budget also holds Wait until it is answered: a
+// server that does not answer in budget gets no more work.
 //
 // A Governor is safe for concurrent use. Before Start (or after Stop)
 // Wait only observes MinPause and cancellation.
@@ -236,13 +236,13 @@ func (n *govNode) observe(d time.Duration, o GovernorOptions) {
 	case p99 > o.Budget && d > o.Budget:
 		// Still slow: back off multiplicatively.
 		n.pause = min(o.MaxPause, max(2*n.pause, n.pause+governorStep, o.MinPause))
-	case p99 > o.Budget:
-		// The window still remembers a slow spell, but the server answers
-		// in budget again: hold.
+	case p99 > o.Budget*3/4:
+		// The window still remembers a slow spell, or the p99 is close to
+		// the budget: hold. The band keeps the pause where it brought the
+		// p99 under budget instead of letting it go and come back.
 	default:
-		// Under budget: give the time back slowly, an eighth (at least a
-		// step) per probe, so the pause settles near what kept the server
-		// in budget instead of oscillating.
+		// Well under budget: give the time back slowly, an eighth (at least
+		// a step) per probe.
 		n.pause = max(o.MinPause, n.pause-max(governorStep, n.pause/8))
 	}
 }

@@ -56,6 +56,17 @@ func TestGovernorControllerAIMD(t *testing.T) {
 	}
 	assert.Zero(t, n.pause, "back to MinPause")
 
+	// Near the budget (within a quarter): hold, neither grow nor shrink.
+	n.pause = 20 * time.Millisecond
+	for range 20 {
+		n.observe(4*time.Millisecond, o)
+	}
+	assert.Equal(t, 20*time.Millisecond, n.pause, "p99 4 ms against a 5 ms budget: hold")
+	for range 60 {
+		n.observe(fast, o)
+	}
+	assert.Zero(t, n.pause)
+
 	o.MinPause = 3 * time.Millisecond
 	for range 20 {
 		n.observe(fast, o)

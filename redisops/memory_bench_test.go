@@ -2,8 +2,12 @@ package redisops_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -53,7 +57,7 @@ func uuidish(i int) string {
 
 // fillMemoryBench writes n keys with a few pipelines in flight: strings of
 // varied sizes (about 400 bytes on average) with MSET, 30 % of them with
-// SET PX instead, and a hash every 200 keys. Deterministic.
+// SET PX instead, and a small hash every 200 keys. Deterministic.
 func fillMemoryBench(tb testing.TB, rdb *redis.Client, n int) {
 	tb.Helper()
 	var pick []int
@@ -78,11 +82,12 @@ func fillMemoryBench(tb testing.TB, rdb *redis.Client, n int) {
 				mset := make([]any, 0, 2*batch)
 				for i := start; i < min(start+batch, n); i++ {
 					if i%200 == 199 {
-						fields := make([]any, 0, 80)
-						for f := range 10 + rng.IntN(30) {
-							fields = append(fields, "member:"+strconv.Itoa(f), pad[:20+rng.IntN(200)])
+						// A job record, as a Node queue library keeps them.
+						fields := make([]any, 0, 40)
+						for f := range 5 + rng.IntN(15) {
+							fields = append(fields, "field"+strconv.Itoa(f), pad[:10+rng.IntN(50)])
 						}
-						pipe.HSet(ctx, "workspace:ws-"+strconv.Itoa(i)+":members", fields...)
+						pipe.HSet(ctx, "jobs:email:"+strconv.Itoa(i), fields...)
 						continue
 					}
 					b := benchNamespaces[pick[i%len(pick)]]
@@ -232,9 +237,11 @@ func sampledError(tb testing.TB, exact, r *redisops.MemoryReport) float64 {
 }
 
 // BenchmarkMemoryGovernedGETLoad runs an exact breakdown of 1M keys while
-// an application-like load (4 clients each doing a GET every ms on its
-// own connection) measures its latency: governed (budget 5 ms) and
-// ungoverned, against the load's latency with no breakdown at all.
+// an application-like load measures GET latency: 4 connections each doing
+// a GET every millisecond, in a separate process (this test binary re-run
+// as TestGETLoadChild) so that the breakdown's own allocations and
+// goroutines do not show up in the application's latency. Governed
+// (budget 5 ms) and ungoverned, against the load with no breakdown.
 func BenchmarkMemoryGovernedGETLoad(b *testing.B) {
 	const keys = 1_000_000
 	srv := redistest.Standalone(b)
@@ -244,64 +251,15 @@ func BenchmarkMemoryGovernedGETLoad(b *testing.B) {
 	fillMemoryBench(b, rdb, keys)
 	c := connect(b, redisops.ConnOptions{URL: srv.URL()})
 
-	// getLoad runs until stop is closed and returns the GET latencies.
-	getLoad := func(stop <-chan struct{}) func() []time.Duration {
-		app := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 4, Protocol: 2, DisableIdentity: true})
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
-		var failures atomic.Int64
-		for w := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				tick := time.NewTicker(time.Millisecond)
-				defer tick.Stop()
-				rng := rand.New(rand.NewPCG(uint64(w), 1))
-				var mine []time.Duration
-				for {
-					select {
-					case <-stop:
-						mu.Lock()
-						lat = append(lat, mine...)
-						mu.Unlock()
-						return
-					case <-tick.C:
-					}
-					k := benchNamespaces[0].key(rng.IntN(keys))
-					start := time.Now()
-					err := app.Get(context.Background(), k).Err()
-					mine = append(mine, time.Since(start))
-					if err != nil && err != redis.Nil {
-						failures.Add(1)
-					}
-				}
-			}()
-		}
-		return func() []time.Duration {
-			wg.Wait()
-			_ = app.Close()
-			require.Zero(b, failures.Load(), "GETs failed")
-			return lat
-		}
+	report := func(b *testing.B, lat getLoadResult) {
+		b.ReportMetric(lat.P50, "get-p50-ms")
+		b.ReportMetric(lat.P99, "get-p99-ms")
+		b.ReportMetric(lat.P999, "get-p999-ms")
 	}
-	pct := func(lat []time.Duration, p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		s := slices.Clone(lat)
-		slices.Sort(s)
-		return float64(s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)].Microseconds()) / 1000
-	}
-
 	b.Run("no-breakdown", func(b *testing.B) {
-		stop := make(chan struct{})
-		done := getLoad(stop)
+		stop := startGETLoad(b, srv.Addr, keys)
 		time.Sleep(3 * time.Second)
-		close(stop)
-		lat := done()
-		b.ReportMetric(pct(lat, 0.50), "get-p50-ms")
-		b.ReportMetric(pct(lat, 0.99), "get-p99-ms")
+		report(b, stop())
 	})
 	for _, mode := range []struct {
 		name   string
@@ -313,26 +271,135 @@ func BenchmarkMemoryGovernedGETLoad(b *testing.B) {
 				gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: mode.budget})
 				gov.Start(context.Background())
 				defer gov.Stop()
-				time.Sleep(300 * time.Millisecond) // a few probes before the work starts
 			}
-			var lat []time.Duration
+			var pauses []time.Duration
+			stop := startGETLoad(b, srv.Addr, keys)
+			time.Sleep(300 * time.Millisecond) // the load and the probes settle
 			start := time.Now()
 			for range b.N {
-				stop := make(chan struct{})
-				done := getLoad(stop)
+				done, sampled := make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(sampled)
+					for {
+						select {
+						case <-done:
+							return
+						case <-time.After(50 * time.Millisecond):
+							if gov != nil {
+								pauses = append(pauses, gov.Pause())
+							}
+						}
+					}
+				}()
 				r, err := c.MemoryBreakdown(context.Background(), redisops.MemoryOptions{Exact: true, Governor: gov})
-				close(stop)
-				lat = append(lat, done()...)
+				close(done)
+				<-sampled
 				require.NoError(b, err)
 				require.Equal(b, int64(keys), r.ScannedKeys)
 			}
-			b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/run")
-			b.ReportMetric(pct(lat, 0.50), "get-p50-ms")
-			b.ReportMetric(pct(lat, 0.99), "get-p99-ms")
-			b.ReportMetric(pct(lat, 0.999), "get-p999-ms")
+			elapsed := time.Since(start)
+			lat := stop()
+			b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/run")
+			report(b, lat)
 			if gov != nil {
+				var sum time.Duration
+				for _, p := range pauses {
+					sum += p
+				}
 				b.ReportMetric(float64(gov.P99().Microseconds())/1000, "ping-p99-ms")
+				b.ReportMetric(float64(sum.Microseconds())/1000/float64(max(1, len(pauses))), "mean-pause-ms")
 			}
 		})
 	}
+}
+
+// getLoadResult is what the load process reports, in milliseconds.
+type getLoadResult struct {
+	P50, P99, P999 float64
+	GETs           int
+	Errors         int
+}
+
+// startGETLoad starts the load process; the function it returns stops it
+// and returns the latencies of the GETs done meanwhile.
+func startGETLoad(tb testing.TB, addr string, keys int) func() getLoadResult {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGETLoadChild$")
+	cmd.Env = append(os.Environ(), "CACHEDECK_GETLOAD_ADDR="+addr, "CACHEDECK_GETLOAD_KEYS="+strconv.Itoa(keys))
+	stdin, err := cmd.StdinPipe()
+	require.NoError(tb, err)
+	var out strings.Builder
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	require.NoError(tb, cmd.Start())
+	return func() getLoadResult {
+		_ = stdin.Close()
+		require.NoError(tb, cmd.Wait(), out.String())
+		var res getLoadResult
+		i := strings.Index(out.String(), "GETLOAD ")
+		require.GreaterOrEqual(tb, i, 0, out.String())
+		line, _, _ := strings.Cut(out.String()[i+len("GETLOAD "):], "\n")
+		require.NoError(tb, json.Unmarshal([]byte(line), &res), line)
+		require.Zero(tb, res.Errors, "GETs failed")
+		require.Positive(tb, res.GETs)
+		return res
+	}
+}
+
+// TestGETLoadChild is the application-like load of
+// BenchmarkMemoryGovernedGETLoad; it does nothing in a normal test run.
+// It GETs until stdin closes, then prints its latency percentiles.
+func TestGETLoadChild(t *testing.T) {
+	addr := os.Getenv("CACHEDECK_GETLOAD_ADDR")
+	if addr == "" {
+		return
+	}
+	keys, _ := strconv.Atoi(os.Getenv("CACHEDECK_GETLOAD_KEYS"))
+	app := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 4, Protocol: 2, DisableIdentity: true})
+	defer app.Close()
+	stop := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(stop)
+	}()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(time.Millisecond)
+			defer tick.Stop()
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			var mine []time.Duration
+			for {
+				select {
+				case <-stop:
+					mu.Lock()
+					lat = append(lat, mine...)
+					mu.Unlock()
+					return
+				case <-tick.C:
+				}
+				k := benchNamespaces[0].key(rng.IntN(keys))
+				start := time.Now()
+				if err := app.Get(context.Background(), k).Err(); err != nil && err != redis.Nil {
+					errs.Add(1)
+				}
+				mine = append(mine, time.Since(start))
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)].Microseconds()) / 1000
+	}
+	res, _ := json.Marshal(getLoadResult{P50: pct(0.5), P99: pct(0.99), P999: pct(0.999), GETs: len(lat), Errors: int(errs.Load())})
+	fmt.Printf("GETLOAD %s\n", res)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 func TestMain(m *testing.M) {
@@ -72,26 +73,26 @@ func worker(t *testing.T, addr, name string) int64 {
 
 // cursorTo moves the cursor to the client with id.
 func (h *harness) cursorTo(id int64) {
-	h.t.Helper()
-	h.key("g")
+	h.T.Helper()
+	h.Key("g")
 	for range len(h.m.order) {
 		if ci, _, ok := h.m.Selected(); ok && ci.ID == id {
 			return
 		}
-		h.key("down")
+		h.Key("down")
 	}
-	h.t.Fatalf("client %d not listed", id)
+	h.T.Fatalf("client %d not listed", id)
 }
 
 func TestListsOwnConnectionAndKillAsksFirst(t *testing.T) {
 	state := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", state)
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	wid := worker(t, srv.Addr, "worker-1")
 
 	h := newHarness(t, c, 76, 18, false, func(m *Model) { m.Profile = "test" })
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	require.NoError(t, h.m.Err())
 
 	// Our own connection is listed and marked; the worker is not ours.
@@ -105,7 +106,7 @@ func TestListsOwnConnectionAndKillAsksFirst(t *testing.T) {
 		}
 	}
 	require.NotEqual(t, int64(-1), ownID, "our own connection is listed")
-	v := ansi.Strip(requireSafeView(t, h.m, 76, 18))
+	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 76, 18))
 	assert.Contains(t, v, "worker-1")
 	assert.Contains(t, v, "*")
 	assert.Contains(t, v, "client|list")
@@ -113,28 +114,28 @@ func TestListsOwnConnectionAndKillAsksFirst(t *testing.T) {
 
 	// Our own connection: no kill offered.
 	h.cursorTo(ownID)
-	h.key("K")
+	h.Key("K")
 	assert.False(t, h.m.Confirming())
-	assert.Contains(t, h.flashes()[len(h.flashes())-1], "this console's own connection")
+	assert.Contains(t, h.Flashes()[len(h.Flashes())-1], "this console's own connection")
 
 	// The worker: K asks, naming it; anything but y cancels.
 	h.cursorTo(wid)
 	assert.Contains(t, helpKeys(h.m), "K")
-	h.key("K")
+	h.Key("K")
 	require.True(t, h.m.Confirming())
 	assert.True(t, h.m.Capturing())
-	v = ansi.Strip(requireSafeView(t, h.m, 76, 18))
+	v = ansi.Strip(viewtest.RequireSafeView(t, h.m, 76, 18))
 	assert.Contains(t, v, "Kill client "+strconv.FormatInt(wid, 10))
 	assert.Contains(t, v, "(name worker-1)")
-	h.key("esc")
+	h.Key("esc")
 	assert.False(t, h.m.Confirming())
 	assert.False(t, h.m.Killing())
 	assert.NoFileExists(t, filepath.Join(state, "cachedeck", "audit.jsonl"))
 
-	h.key("K")
-	h.key("y")
+	h.Key("K")
+	h.Key("y")
 	require.True(t, h.m.Killing())
-	h.until("the kill and the reload", func() bool { return !h.m.Killing() && !h.m.Loading() })
+	h.Until("the kill and the reload", func() bool { return !h.m.Killing() && !h.m.Loading() })
 	for _, ci := range h.m.Clients() {
 		assert.NotEqual(t, wid, ci.ID, "the worker's connection is gone")
 	}
@@ -163,11 +164,11 @@ func helpKeys(m *Model) []string {
 
 func TestSortCyclesAndRefreshes(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	worker(t, srv.Addr, "a")
 	worker(t, srv.Addr, "b")
 	h := newHarness(t, c, 120, 40, false, func(m *Model) { m.Refresh = 10 * time.Millisecond })
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	assert.Equal(t, ByIdle, h.m.SortOrder())
 	check := func(less func(a, b redisops.ClientInfo) bool) {
 		t.Helper()
@@ -177,68 +178,68 @@ func TestSortCyclesAndRefreshes(t *testing.T) {
 		}
 	}
 	check(func(a, b redisops.ClientInfo) bool { return a.Idle > b.Idle })
-	h.key("s")
+	h.Key("s")
 	assert.Equal(t, ByAge, h.m.SortOrder())
 	check(func(a, b redisops.ClientInfo) bool { return a.Age > b.Age })
-	h.key("s")
+	h.Key("s")
 	assert.Equal(t, ByAddr, h.m.SortOrder())
 	check(func(a, b redisops.ClientInfo) bool { return compareAddr(a.Addr, b.Addr) < 0 })
-	assert.Contains(t, ansi.Strip(requireSafeView(t, h.m, 120, 40)), "address▼")
-	h.key("s")
+	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 120, 40)), "address▼")
+	h.Key("s")
 	assert.Equal(t, ByIdle, h.m.SortOrder())
 
 	// Shown, the list reloads on its own.
 	n := h.m.loads
-	h.until("an automatic refresh", func() bool { return h.m.loads > n })
+	h.Until("an automatic refresh", func() bool { return h.m.loads > n })
 	// Hidden, it does not.
 	h.m.SetFocused(false)
-	h.until("the refresh in flight", func() bool { return !h.m.Loading() })
+	h.Until("the refresh in flight", func() bool { return !h.m.Loading() })
 	n = h.m.loads
 	deadline := time.Now().Add(2500 * time.Millisecond)
-	h.until("two watch ticks", func() bool { return time.Now().After(deadline) })
+	h.Until("two watch ticks", func() bool { return time.Now().After(deadline) })
 	assert.Equal(t, n, h.m.loads)
 }
 
 func TestReadOnlyHidesKill(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	wid := worker(t, srv.Addr, "worker")
 	h := newHarness(t, c, 76, 18, true)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	assert.NotContains(t, helpKeys(h.m), "K")
 	h.cursorTo(wid)
-	h.key("K")
+	h.Key("K")
 	assert.False(t, h.m.Confirming())
-	assert.Contains(t, h.flashes(), "read-only session: clients cannot be killed")
+	assert.Contains(t, h.Flashes(), "read-only session: clients cannot be killed")
 }
 
 func TestRestrictedUserSeesWhy(t *testing.T) {
 	srv := redistest.Restricted(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL(), User: srv.AdminUser, Password: srv.AdminPassword})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL(), User: srv.AdminUser, Password: srv.AdminPassword})
 	h := newHarness(t, c, 76, 18, false)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	require.Error(t, h.m.Err())
-	v := ansi.Strip(requireSafeView(t, h.m, 76, 18))
+	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 76, 18))
 	assert.Contains(t, v, "unavailable: CLIENT LIST denied by ACL: NOPERM")
 	assert.NotContains(t, helpKeys(h.m), "K")
-	h.key("K")
-	h.key("s")
+	h.Key("K")
+	h.Key("s")
 	assert.False(t, h.m.Confirming())
-	requireSafeView(t, h.m, 76, 18)
+	viewtest.RequireSafeView(t, h.m, 76, 18)
 }
 
 func TestClusterListsEveryNode(t *testing.T) {
 	cl := redistest.Cluster(t, 3)
-	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
 	h := newHarness(t, c, 116, 34, false)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	require.NoError(t, h.m.Err())
 	nodes := map[string]bool{}
 	for _, ci := range h.m.Clients() {
 		nodes[ci.Node] = true
 	}
 	assert.Len(t, nodes, 3)
-	v := ansi.Strip(requireSafeView(t, h.m, 116, 34))
+	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 116, 34))
 	for _, a := range cl.Addrs() {
 		assert.Contains(t, v, a)
 	}
@@ -246,25 +247,25 @@ func TestClusterListsEveryNode(t *testing.T) {
 
 func TestSizes(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	worker(t, srv.Addr, "w-"+strings.Repeat("x", 60))
 	h := newHarness(t, c, 80, 24, false)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	for _, sz := range [][2]int{{80, 24}, {120, 40}, {76, 18}, {0, 0}, {1, 1}, {10, 3}, {0, 5}, {5, 0}} {
 		h.m.SetSize(sz[0], sz[1])
-		requireSafeView(t, h.m, sz[0], sz[1])
-		h.key("G")
-		h.key("K")
-		requireSafeView(t, h.m, sz[0], sz[1])
-		h.key("esc")
+		viewtest.RequireSafeView(t, h.m, sz[0], sz[1])
+		h.Key("G")
+		h.Key("K")
+		viewtest.RequireSafeView(t, h.m, sz[0], sz[1])
+		h.Key("esc")
 	}
 	h.m.c.Styles = styles.New(styles.Options{Dark: true, ASCII: true})
 	for w := range 90 {
 		h.m.SetSize(w, 10)
-		requireSafeView(t, h.m, w, 10)
+		viewtest.RequireSafeView(t, h.m, w, 10)
 	}
 	empty := newHarness(t, nil, 40, 5, false)
-	assert.Contains(t, ansi.Strip(requireSafeView(t, empty.m, 40, 5)), "not connected")
+	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, empty.m, 40, 5)), "not connected")
 }
 
 func TestProcEndpoints(t *testing.T) {
@@ -293,13 +294,13 @@ func TestProcEndpoints(t *testing.T) {
 // one that ran CLIENT LIST (the /proc rule; Linux without NAT).
 func TestSameProcessConnectionsAreOurs(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	same := redis.NewClient(&redis.Options{Addr: srv.Addr, ClientName: "pooled", PoolSize: 1})
 	t.Cleanup(func() { _ = same.Close() })
 	id, err := same.ClientID(context.Background()).Result()
 	require.NoError(t, err)
 	h := newHarness(t, c, 76, 18, false)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 	found := false
 	for i, ci := range h.m.Clients() {
 		if ci.ID == id {
@@ -313,14 +314,14 @@ func TestSameProcessConnectionsAreOurs(t *testing.T) {
 // Nothing is asked before the pane is shown.
 func TestLoadsOnlyOnceShown(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	h := newHarness(t, c, 76, 18, false)
 	h.m.SetFocused(false)
 	deadline := time.Now().Add(1500 * time.Millisecond)
-	h.until("a watch tick", func() bool { return time.Now().After(deadline) })
+	h.Until("a watch tick", func() bool { return time.Now().After(deadline) })
 	assert.False(t, h.m.Loaded())
 	assert.False(t, h.m.Loading())
-	assert.Contains(t, ansi.Strip(requireSafeView(t, h.m, 76, 18)), "loading the client list")
+	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 76, 18)), "loading the client list")
 	h.m.SetFocused(true)
-	h.until("the list", h.m.Loaded)
+	h.Until("the list", h.m.Loaded)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -69,10 +70,7 @@ type (
 	killMsg struct {
 		pane, seq uint64
 		target    redisops.ClientInfo
-		log       *audit.Log
-		blocked   error
-		err       error
-		auditErr  error
+		widgets.Audited
 	}
 	watchMsg struct{ pane, seq uint64 }
 )
@@ -397,14 +395,7 @@ func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
 		return views.Flash(views.FlashInfo, "kill cancelled")
 	}
 	m.killSeq = nextSeq()
-	return killCmd(m.id, m.killSeq, m.c.Client, m.log, m.auditPath(), m.Profile, target)
-}
-
-func (m *Model) auditPath() string {
-	if m.AuditPath != "" {
-		return m.AuditPath
-	}
-	return audit.DefaultPath()
+	return killCmd(m.id, m.killSeq, m.c.Client, m.log, widgets.AuditPath(m.AuditPath), m.Profile, target)
 }
 
 // describe names a client for the dialog and the audit log.
@@ -424,46 +415,25 @@ func describe(ci redisops.ClientInfo) string {
 // outcome.
 func killCmd(pane, seq uint64, c *redisops.Client, log *audit.Log, path, profile string, target redisops.ClientInfo) tea.Cmd {
 	return func() tea.Msg {
-		msg := killMsg{pane: pane, seq: seq, target: target, log: log}
-		if log == nil {
-			l, err := audit.Open(path)
-			if err != nil {
-				msg.blocked = err
-				return msg
-			}
-			msg.log = l
-		}
-		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "client-kill", Target: describe(target), Outcome: audit.Attempted}
-		if err := msg.log.Append(entry); err != nil {
-			msg.blocked = err
-			return msg
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
-		defer cancel()
-		start := time.Now()
-		msg.err = c.KillClient(ctx, target.Node, target.ID)
-		entry.DurationMs = time.Since(start).Milliseconds()
-		entry.Outcome = audit.Done
-		if msg.err != nil {
-			entry.Outcome, entry.Error = audit.Failed, redisops.Describe(msg.err)
-		}
-		msg.auditErr = msg.log.Append(entry)
-		return msg
+		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "client-kill", Target: describe(target)}
+		return killMsg{pane: pane, seq: seq, target: target, Audited: widgets.RunAudited(log, path, entry, loadTimeout, func(ctx context.Context) error {
+			return c.KillClient(ctx, target.Node, target.ID)
+		})}
 	}
 }
 
 func (m *Model) killDone(msg killMsg) tea.Cmd {
-	if msg.log != nil {
-		m.log = msg.log
+	if msg.Log != nil {
+		m.log = msg.Log
 	}
 	who := decode.DisplayKey(msg.target.Addr)
 	switch {
-	case msg.blocked != nil:
-		return views.Flash(views.FlashError, "client NOT killed: cannot write the audit log: "+msg.blocked.Error())
-	case msg.err != nil:
-		return tea.Batch(views.Flash(views.FlashError, "kill "+who+" failed: "+msg.err.Error()), m.load())
-	case msg.auditErr != nil:
-		return tea.Batch(views.Flash(views.FlashWarn, "killed "+who+", but the outcome is not in the audit log: "+msg.auditErr.Error()), m.load())
+	case msg.Blocked != nil:
+		return views.Flash(views.FlashError, "client NOT killed: cannot write the audit log: "+msg.Blocked.Error())
+	case msg.Err != nil:
+		return tea.Batch(views.Flash(views.FlashError, "kill "+who+" failed: "+msg.Err.Error()), m.load())
+	case msg.AuditErr != nil:
+		return tea.Batch(views.Flash(views.FlashWarn, "killed "+who+", but the outcome is not in the audit log: "+msg.AuditErr.Error()), m.load())
 	}
 	return tea.Batch(views.Flash(views.FlashInfo, fmt.Sprintf("killed client %d (%s)", msg.target.ID, who)), m.load())
 }

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // Fixed column widths; the name takes what is left.
@@ -37,20 +37,9 @@ func (m *Model) View() string {
 	}
 	lines := m.listLines(w, h)
 	if m.confirm != nil {
-		lines = overlay(lines, m.dialog(w), w, h)
+		lines = widgets.Overlay(lines, m.dialog(w), w, h)
 	}
-	var b strings.Builder
-	for i := range h {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		line := ""
-		if i < len(lines) {
-			line = lines[i]
-		}
-		b.WriteString(fit(line, w))
-	}
-	return b.String()
+	return widgets.Screen(lines, w, h)
 }
 
 // unavailable says why the list could not be read: the refusal when the
@@ -85,7 +74,7 @@ func (m *Model) listLines(w, h int) []string {
 	case !m.loaded:
 		out = append(out, s.Dim.Render("loading the client list"+s.Glyphs.Ellipsis))
 	case m.err != nil && len(m.list) == 0:
-		out = append(out, wrapText(s.Error.Render(unavailable(m.err)), w)...)
+		out = append(out, widgets.WrapText(s.Error.Render(unavailable(m.err)), w)...)
 	default:
 		out = append(out, m.header(w))
 		shown := min(m.tableRows(), len(m.order)-m.offset)
@@ -104,10 +93,10 @@ func (m *Model) cells(node, id, addr, name, age, idle, db, cmd, flags string, w 
 	nw := m.nameW(w)
 	var c []string
 	if m.showNode() {
-		c = append(c, padRight(trunc(node, nodeW, m), nodeW))
+		c = append(c, widgets.PadRight(trunc(node, nodeW, m), nodeW))
 	}
-	c = append(c, padLeft(id, idW), padRight(trunc(addr, addrW, m), addrW), padRight(trunc(name, nw, m), nw),
-		padLeft(age, ageW), padLeft(idle, idleW), padLeft(db, dbW), padRight(trunc(cmd, cmdW, m), cmdW), padRight(trunc(flags, flagsW, m), flagsW))
+	c = append(c, widgets.PadLeft(id, idW), widgets.PadRight(trunc(addr, addrW, m), addrW), widgets.PadRight(trunc(name, nw, m), nw),
+		widgets.PadLeft(age, ageW), widgets.PadLeft(idle, idleW), widgets.PadLeft(db, dbW), widgets.PadRight(trunc(cmd, cmdW, m), cmdW), widgets.PadRight(trunc(flags, flagsW, m), flagsW))
 	return strings.Join(c, " ")
 }
 
@@ -144,7 +133,7 @@ func (m *Model) row(r, w int) string {
 		dur(ci.Age), dur(ci.Idle), strconv.Itoa(ci.DB), decode.DisplayKey(ci.Cmd), decode.DisplayKey(ci.Flags), w)
 	switch {
 	case r == m.cursor:
-		return s.Selected.Render(fit(line, w))
+		return s.Selected.Render(widgets.Fit(line, w))
 	case m.own[i]:
 		return s.Dim.Render(line)
 	}
@@ -184,7 +173,6 @@ func (m *Model) statusLine() string {
 
 // dialog is the kill confirmation, naming the client.
 func (m *Model) dialog(w int) []string {
-	s := m.c.Styles
 	ci := m.confirm
 	who := decode.DisplayKey(ci.Addr)
 	if ci.Name != "" {
@@ -193,68 +181,6 @@ func (m *Model) dialog(w int) []string {
 		who += " (no name)"
 	}
 	text := fmt.Sprintf("Kill client %d %s on %s? type y to confirm", ci.ID, who, ci.Node)
-	inner := min(max(w-4, 10), 60)
-	body := s.Warning.Render("kill client") + "\n" + lipgloss.NewStyle().Width(inner).Render(text) + "\n" +
-		s.Dim.Render(lipgloss.NewStyle().Width(inner).Render("its connection closes at once (the app may reconnect); any other key cancels; written to the audit log"))
-	box := lipgloss.NewStyle().Border(s.Border).Padding(0, 1).Render(body)
-	return strings.Split(box, "\n")
-}
-
-// overlay draws box over the middle of base.
-func overlay(base, box []string, w, h int) []string {
-	out := make([]string, h)
-	copy(out, base)
-	bw := 0
-	for _, l := range box {
-		bw = max(bw, lipgloss.Width(l))
-	}
-	x := max((w-bw)/2, 0)
-	y := max((h-len(box))/2, 0)
-	for i, l := range box {
-		if y+i >= h {
-			break
-		}
-		under := fit(out[y+i], w)
-		left := ansi.Truncate(under, x, "")
-		right := ansi.TruncateLeft(under, x+lipgloss.Width(l), "")
-		out[y+i] = left + "\x1b[m" + l + "\x1b[m" + right
-	}
-	return out
-}
-
-// fit pads or cuts a rendered line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := lipgloss.Width(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "")
-		sw = lipgloss.Width(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padRight(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return s + strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padLeft(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return strings.Repeat(" ", w-sw) + s
-	}
-	return s
-}
-
-func wrapText(s string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
+	return widgets.Dialog(m.c.Styles, "kill client", text,
+		"its connection closes at once (the app may reconnect); any other key cancels; written to the audit log", w, 60)
 }

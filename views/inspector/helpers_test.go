@@ -20,6 +20,7 @@ import (
 	"github.com/coldcopy/cachedeck/seed"
 	"github.com/coldcopy/cachedeck/ui/styles"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 // t0 is the pinned clock of the tests.
@@ -43,23 +44,11 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// connect opens a client and closes it when the test ends.
-func connect(t testing.TB, o redisops.ConnOptions) *redisops.Client {
-	t.Helper()
-	o.DB = -1
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := redisops.Connect(ctx, o)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // seeded starts a redis-server holding the seed's fixed keys.
 func seeded(t testing.TB) *redisops.Client {
 	t.Helper()
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	_, err := seed.Seed(context.Background(), c.Redis(), seed.Options{Keys: 1})
 	require.NoError(t, err)
 	return c
@@ -119,26 +108,12 @@ func open(t testing.TB, m *Model, key string) {
 	require.False(t, m.Loading())
 }
 
-// keyMsg builds a key press: "enter", "esc", "pgdown"... or one character.
-func keyMsg(s string) tea.KeyPressMsg {
-	special := map[string]rune{
-		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "up": tea.KeyUp, "down": tea.KeyDown,
-		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
-		"left": tea.KeyLeft, "right": tea.KeyRight, "backspace": tea.KeyBackspace,
-	}
-	if code, ok := special[s]; ok {
-		return tea.KeyPressMsg{Code: code}
-	}
-	r := []rune(s)[0]
-	return tea.KeyPressMsg{Code: r, Text: s}
-}
-
 // press sends keys one by one and drives what they start.
 func press(t testing.TB, m *Model, keys ...string) []tea.Msg {
 	t.Helper()
 	var out []tea.Msg
 	for _, k := range keys {
-		out = append(out, drive(t, m, m.Update(keyMsg(k)))...)
+		out = append(out, drive(t, m, m.Update(viewtest.KeyMsg(k)))...)
 	}
 	return out
 }

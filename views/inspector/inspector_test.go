@@ -20,6 +20,7 @@ import (
 	"github.com/coldcopy/cachedeck/seed"
 	"github.com/coldcopy/cachedeck/ui/styles"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 func TestCompressedValue(t *testing.T) {
@@ -405,7 +406,7 @@ func TestStaleAnswersAreDropped(t *testing.T) {
 	assert.Contains(t, plain(m), "demo-compressed")
 
 	// A late answer to a superseded refresh is dropped as well.
-	cmdR := m.Update(keyMsg("r"))
+	cmdR := m.Update(viewtest.KeyMsg("r"))
 	require.NotNil(t, cmdR)
 	cmdO := m.Update(views.OpenKeyMsg{Key: seed.KeyDamagedLZ, Focus: true})
 	drive(t, m, cmdO)
@@ -428,7 +429,7 @@ func TestLoadingIndicator(t *testing.T) {
 	assert.NotContains(t, plain(m), "loading…")
 
 	// A refresh keeps showing the value while it runs.
-	cmd = m.Update(keyMsg("r"))
+	cmd = m.Update(viewtest.KeyMsg("r"))
 	assert.True(t, m.Loading())
 	v = plain(m)
 	assert.Contains(t, v, "loading…")
@@ -443,7 +444,7 @@ func TestRefusedMetadata(t *testing.T) {
 	t.Cleanup(func() { _ = admin.Close() })
 	_, err := seed.Seed(context.Background(), admin, seed.Options{Keys: 1})
 	require.NoError(t, err)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL(), User: srv.NoInfoUser, Password: srv.NoInfoPassword})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL(), User: srv.NoInfoUser, Password: srv.NoInfoPassword})
 
 	m, _ := newTestModel(t, c, 120, 40)
 	open(t, m, seed.KeyCompressedLead)
@@ -495,7 +496,7 @@ func TestMissingKey(t *testing.T) {
 
 func TestConnectionError(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	m, _ := newTestModel(t, c, 80, 24)
 	require.NoError(t, srv.Stop())
 	open(t, m, "anything")
@@ -733,7 +734,7 @@ func TestMouseWheel(t *testing.T) {
 
 func TestRefreshKeepsView(t *testing.T) {
 	srv := redistest.Standalone(t)
-	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	_, err := seed.Seed(context.Background(), c.Redis(), seed.Options{Keys: 1})
 	require.NoError(t, err)
 	m, _ := newTestModel(t, c, 80, 24)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/coldcopy/cachedeck/ui/styles"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 // With an ASCII terminal (no UTF-8 locale) the pane draws ASCII glyphs and
@@ -16,21 +17,21 @@ func TestASCIIGlyphsAndNarrowWidths(t *testing.T) {
 	h := newHarness(t, nil, 40, 6)
 	h.m.c.Styles = styles.New(styles.Options{Dark: true, ASCII: true})
 	h.inject([]string{"lead:" + strings.Repeat("x", 80), "lead:2", "user:东京东京东京东京东京东京东京东京东京东京东京东京", "k"})
-	h.dispatch(h.m.ScanDone())
+	h.Dispatch(h.m.ScanDone())
 	h.settle()
 	h.cursorTo("lead:")
-	h.key("right")
+	h.Key("right")
 	for w := range 45 {
 		h.m.SetSize(w, 6)
-		requireSafeView(t, h.m, w, 6)
+		viewtest.RequireSafeView(t, h.m, w, 6)
 	}
 	h.m.SetSize(40, 6)
-	v := ansi.Strip(requireSafeView(t, h.m, 40, 6))
+	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 40, 6))
 	assert.Contains(t, v, "v lead:")
 	assert.Contains(t, v, "> user:")
 	assert.Contains(t, v, "xxx...")
-	h.key("t")
-	v = ansi.Strip(requireSafeView(t, h.m, 40, 6))
+	h.Key("t")
+	v = ansi.Strip(viewtest.RequireSafeView(t, h.m, 40, 6))
 	assert.Contains(t, v, "user:东京")
 	assert.Contains(t, v, "...")
 }

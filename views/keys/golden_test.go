@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,30 +50,30 @@ func TestGolden(t *testing.T) {
 	t.Run("tree", func(t *testing.T) {
 		h := newHarness(t, c, 60, 20)
 		h.settle()
-		requireGolden(t, requireSafeView(t, h.m, 60, 20))
+		requireGolden(t, viewtest.RequireSafeView(t, h.m, 60, 20))
 	})
 
 	t.Run("awkward expanded", func(t *testing.T) {
 		h := newHarness(t, c, 60, 20)
 		h.settle()
-		h.key("m")
+		h.Key("m")
 		h.typeText("awkward:*")
-		h.key("enter")
+		h.Key("enter")
 		h.settle()
-		h.key("right")
+		h.Key("right")
 		h.settle()
-		h.key("G")
+		h.Key("G")
 		h.settle()
-		requireGolden(t, requireSafeView(t, h.m, 60, 20))
+		requireGolden(t, viewtest.RequireSafeView(t, h.m, 60, 20))
 	})
 
 	t.Run("filter typing", func(t *testing.T) {
 		h := newHarness(t, c, 60, 8)
 		h.settle()
-		h.key("t")
-		h.key("/")
+		h.Key("t")
+		h.Key("/")
 		h.typeText("user:😀")
 		h.settle()
-		requireGolden(t, requireSafeView(t, h.m, 60, 8))
+		requireGolden(t, viewtest.RequireSafeView(t, h.m, 60, 8))
 	})
 }

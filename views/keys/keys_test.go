@@ -18,16 +18,12 @@ import (
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/seed"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 func connect(t testing.TB, url string) *redisops.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := redisops.Connect(ctx, redisops.ConnOptions{URL: url, DB: -1})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return viewtest.Connect(t, redisops.ConnOptions{URL: url})
 }
 
 // seeded is one server with the deterministic 5000-key dataset, shared by
@@ -43,9 +39,9 @@ func seeded(t *testing.T) *redisops.Client {
 
 // rowOf moves the cursor to the namespace row of prefix.
 func (h *harness) cursorTo(prefix string) {
-	h.t.Helper()
+	h.T.Helper()
 	r, ok := h.m.findRow(rowID{valid: true, prefix: prefix}, -1)
-	require.True(h.t, ok, "row of %q", prefix)
+	require.True(h.T, ok, "row of %q", prefix)
 	h.m.moveTo(r)
 }
 
@@ -73,7 +69,7 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		assert.Equal(t, 5000, h.m.Loaded())
 		assert.Equal(t, 5000, h.m.Tree().Root.Keys)
 
-		v := ansi.Strip(requireSafeView(t, h.m, 120, 40))
+		v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 120, 40))
 		lines := strings.Split(v, "\n")
 		for prefix, n := range counts {
 			if prefix == "" {
@@ -101,12 +97,12 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		h.settle()
 		before := h.m.nrows
 		h.cursorTo("lead:")
-		h.key("right")
+		h.Key("right")
 		h.settle()
 		lead := h.m.Tree().Find("lead:")
 		assert.Equal(t, before+len(lead.Children)+lead.Direct, h.m.nrows)
 		r := h.m.cursor
-		v := requireSafeView(t, h.m, 120, 40)
+		v := viewtest.RequireSafeView(t, h.m, 120, 40)
 		lines := strings.Split(v, "\n")
 		row := lines[r-h.m.offset]
 		assert.Contains(t, row, "▾ lead:", "expanded glyph")
@@ -116,21 +112,21 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		assert.True(t, strings.HasPrefix(lines[r+1-h.m.offset], "  ▸ "), "children are indented: %q", lines[r+1-h.m.offset])
 
 		// Into a key of lead:, then left goes back to lead:, left again collapses.
-		h.key("end")
-		h.key("G")
+		h.Key("end")
+		h.Key("G")
 		assert.Equal(t, h.m.nrows-1, h.m.cursor)
 		h.cursorTo("lead:")
-		h.key("l") // expanded: moves to the first child
+		h.Key("l") // expanded: moves to the first child
 		assert.Equal(t, r+1, h.m.cursor)
-		h.key("h")
+		h.Key("h")
 		assert.Equal(t, r, h.m.cursor, "left goes to the parent")
-		h.key("h")
+		h.Key("h")
 		assert.Equal(t, before, h.m.nrows, "left collapses")
 		// enter toggles a namespace.
-		h.key("enter")
+		h.Key("enter")
 		assert.Equal(t, before+len(lead.Children)+lead.Direct, h.m.nrows)
-		h.key("down")
-		h.key("esc")
+		h.Key("down")
+		h.Key("esc")
 		assert.Equal(t, before, h.m.nrows, "esc collapses the namespace the cursor is in")
 		assert.Equal(t, r, h.m.cursor)
 	})
@@ -138,15 +134,15 @@ func TestPaneOnSeededRedis(t *testing.T) {
 	t.Run("flat mode lists every key sorted", func(t *testing.T) {
 		h := newHarness(t, c, 80, 24)
 		h.settle()
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		got := h.m.shownKeys()
 		want := slices.Clone(all)
 		sort.Strings(want)
 		assert.Equal(t, want, got)
-		v := ansi.Strip(requireSafeView(t, h.m, 80, 24))
+		v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 80, 24))
 		assert.True(t, strings.HasPrefix(v, `""`), "the empty key sorts first and shows quoted: %q", v[:40])
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		assert.Less(t, h.m.nrows, 100, "back to the tree")
 	})
@@ -155,23 +151,23 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		want, wantKeys := scanCounts(t, c, redisops.ScanOptions{Match: "coldcopy:*"})
 		h := newHarness(t, c, 80, 24)
 		h.settle()
-		h.key("m")
+		h.Key("m")
 		assert.True(t, h.m.Capturing())
 		h.typeText("coldcopy:*")
-		h.key("enter")
+		h.Key("enter")
 		assert.False(t, h.m.Capturing())
 		h.settle()
 		assert.Equal(t, len(wantKeys), h.m.Loaded())
 		assert.Equal(t, want["coldcopy:"], h.m.Tree().Root.Keys)
 		assert.Len(t, h.m.Tree().Root.Children, 1)
-		v := requireSafeView(t, h.m, 80, 24)
+		v := viewtest.RequireSafeView(t, h.m, 80, 24)
 		assert.Contains(t, v, "match coldcopy:*")
 		// empty clears.
-		h.key("m")
+		h.Key("m")
 		for range len("coldcopy:*") {
-			h.key("backspace")
+			h.Key("backspace")
 		}
-		h.key("enter")
+		h.Key("enter")
 		h.settle()
 		assert.Equal(t, 5000, h.m.Loaded())
 	})
@@ -181,24 +177,24 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		require.NotEmpty(t, hashes)
 		h := newHarness(t, c, 80, 24)
 		h.settle()
-		h.key("T") // string
+		h.Key("T") // string
 		h.settle()
 		assert.Equal(t, "string", h.m.typ)
-		h.key("T") // hash
+		h.Key("T") // hash
 		h.settle()
 		assert.Equal(t, len(hashes), h.m.Loaded())
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		got := h.m.shownKeys()
 		sort.Strings(hashes)
 		assert.Equal(t, hashes, got)
-		v := requireSafeView(t, h.m, 80, 24)
+		v := viewtest.RequireSafeView(t, h.m, 80, 24)
 		assert.Contains(t, v, "type hash")
 		for _, l := range strings.Split(v, "\n")[:min(23, len(hashes))] {
 			assert.Contains(t, l, " hash ", "type column: %q", l)
 		}
 		for range len(typeCycle) - 2 {
-			h.key("T")
+			h.Key("T")
 		}
 		h.settle()
 		assert.Equal(t, "", h.m.typ, "T cycles back to all types")
@@ -208,7 +204,7 @@ func TestPaneOnSeededRedis(t *testing.T) {
 	t.Run("local fuzzy filter narrows", func(t *testing.T) {
 		h := newHarness(t, c, 80, 24)
 		h.settle()
-		h.key("/")
+		h.Key("/")
 		require.True(t, h.m.Capturing())
 		h.typeText("lead_score")
 		h.settle()
@@ -224,11 +220,11 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		h.settle()
 		assert.Less(t, len(h.m.shownKeys()), n, "typing narrows further")
 		assert.Contains(t, h.m.shownKeys(), seed.KeyDamagedLZ)
-		h.key("enter")
+		h.Key("enter")
 		assert.False(t, h.m.Capturing())
-		v := requireSafeView(t, h.m, 80, 24)
+		v := viewtest.RequireSafeView(t, h.m, 80, 24)
 		assert.Contains(t, v, `filter "lead_scoredamaged"`)
-		h.key("esc")
+		h.Key("esc")
 		h.settle()
 		assert.Equal(t, "", h.m.filter.query)
 		assert.Less(t, h.m.nrows, 100, "esc clears the filter: back to the tree")
@@ -236,21 +232,21 @@ func TestPaneOnSeededRedis(t *testing.T) {
 
 	t.Run("the cap pauses the scan and L loads more", func(t *testing.T) {
 		h := newHarness(t, c, 80, 24, func(m *Model) { m.MaxKeys = 1500 })
-		h.until("the cap", func() bool { return h.m.Paused() && h.m.settled() })
+		h.Until("the cap", func() bool { return h.m.Paused() && h.m.settled() })
 		assert.Equal(t, 1500, h.m.Loaded())
 		assert.False(t, h.m.Scanning())
-		v := requireSafeView(t, h.m, 80, 24)
+		v := viewtest.RequireSafeView(t, h.m, 80, 24)
 		assert.Contains(t, v, "1,500 keys loaded of ~5,000 (L: load more)")
 		assert.Contains(t, v, "+", "counts are partial")
 		assert.Contains(t, h.m.ShortHelp(), h.m.c.Keys.LoadMore)
 
-		h.key("L")
-		h.until("the next cap", func() bool { return h.m.Paused() && h.m.settled() })
+		h.Key("L")
+		h.Until("the next cap", func() bool { return h.m.Paused() && h.m.settled() })
 		assert.Equal(t, 3000, h.m.Loaded())
-		h.key("L")
-		h.until("the next cap", func() bool { return h.m.Paused() && h.m.settled() })
-		h.key("L")
-		h.until("the end", func() bool { return h.m.Complete() && h.m.settled() })
+		h.Key("L")
+		h.Until("the next cap", func() bool { return h.m.Paused() && h.m.settled() })
+		h.Key("L")
+		h.Until("the end", func() bool { return h.m.Complete() && h.m.settled() })
 		assert.Equal(t, 5000, h.m.Loaded())
 		var got []string
 		for i := range h.m.Loaded() {
@@ -260,19 +256,19 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		want := slices.Clone(all)
 		sort.Strings(want)
 		assert.Equal(t, want, got, "the paused scan resumed where it stopped: every key once")
-		h.key("t")
+		h.Key("t")
 		assert.Equal(t, want, h.m.shownKeys(), "sorted again once complete")
 	})
 
 	t.Run("awkward keys render quoted", func(t *testing.T) {
 		h := newHarness(t, c, 120, 40)
 		h.settle()
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		var pages strings.Builder
 		for page := 0; page*39 < h.m.nrows; page++ {
-			pages.WriteString(requireSafeView(t, h.m, 120, 40) + "\n")
-			h.key("pgdown") // no need to wait for type/TTL here
+			pages.WriteString(viewtest.RequireSafeView(t, h.m, 120, 40) + "\n")
+			h.Key("pgdown") // no need to wait for type/TTL here
 		}
 		h.settle()
 		all := pages.String()
@@ -289,12 +285,12 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		assert.Contains(t, all, `"awkward:\x1b[2J\x1b[31mred\x1b[0m"`)
 		assert.Regexp(t, `method:LeadService:search:\[\{"query":"[a-z ]+… `, all, "the long key is cut")
 		// Tree mode: the leaf after awkward: is quoted on its own.
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		h.cursorTo("awkward:")
-		h.key("right")
+		h.Key("right")
 		h.settle()
-		v := requireSafeView(t, h.m, 120, 40)
+		v := viewtest.RequireSafeView(t, h.m, 120, 40)
 		assert.Contains(t, v, `"\x1b[2J\x1b[31mred\x1b[0m"`)
 		assert.Contains(t, v, `"nul\x00byte\bbackspace\x7f"`)
 	})
@@ -302,14 +298,14 @@ func TestPaneOnSeededRedis(t *testing.T) {
 	t.Run("TTL counts down as Now advances", func(t *testing.T) {
 		h := newHarness(t, c, 80, 10)
 		h.settle()
-		h.key("m")
+		h.Key("m")
 		h.typeText(seed.KeyDamagedLZ)
-		h.key("enter")
+		h.Key("enter")
 		h.settle()
-		h.key("t")
+		h.Key("t")
 		h.settle()
 		require.Equal(t, []string{seed.KeyDamagedLZ}, h.m.shownKeys())
-		row := func() string { return ansi.Strip(strings.Split(requireSafeView(t, h.m, 80, 10), "\n")[0]) }
+		row := func() string { return ansi.Strip(strings.Split(viewtest.RequireSafeView(t, h.m, 80, 10), "\n")[0]) }
 		assert.True(t, strings.HasSuffix(row(), " string  59m"), "%q", row())
 		assert.NotZero(t, h.m.tickSeq, "a TTL on screen keeps the 1 s tick going")
 		h.now = h.now.Add(20 * time.Minute)
@@ -318,17 +314,17 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		assert.Regexp(t, ` string  [0-9]+s$`, row())
 		// Past its expiry (by the pinned clock) the key is fetched again.
 		h.now = h.now.Add(2 * time.Minute)
-		h.until("a TTL tick", func() bool { return h.m.metaSeq != 0 })
+		h.Until("a TTL tick", func() bool { return h.m.metaSeq != 0 })
 		h.settle()
 		assert.True(t, strings.HasSuffix(row(), " string  59m"), "refetched: %q", row())
 
 		// A key without TTL: no tick.
-		h.key("m")
+		h.Key("m")
 		h.m.input.SetValue(seed.KeyRawGzip)
-		h.key("enter")
+		h.Key("enter")
 		h.settle()
 		assert.True(t, strings.HasSuffix(row(), " string    ∞"), "%q", row())
-		h.until("the last tick", func() bool { return h.m.tickSeq == 0 })
+		h.Until("the last tick", func() bool { return h.m.tickSeq == 0 })
 		time.Sleep(1100 * time.Millisecond)
 		assert.Zero(t, h.m.tickSeq, "no TTL on screen, no tick")
 	})
@@ -336,17 +332,17 @@ func TestPaneOnSeededRedis(t *testing.T) {
 	t.Run("the inspector follows the cursor", func(t *testing.T) {
 		h := newHarness(t, c, 80, 24)
 		h.settle()
-		h.key("t")
+		h.Key("t")
 		h.settle()
-		h.out = nil
+		h.Out = nil
 		for range 5 {
-			h.key("j")
+			h.Key("j")
 		}
 		h.settle()
 		sel, ok := h.m.Selected()
 		require.True(t, ok)
 		assert.Equal(t, []views.OpenKeyMsg{{Key: sel, Focus: false}}, h.openKeys(), "debounced: one message for the last key")
-		h.key("enter")
+		h.Key("enter")
 		h.settle()
 		assert.Equal(t, views.OpenKeyMsg{Key: sel, Focus: true}, h.openKeys()[1])
 	})
@@ -359,18 +355,18 @@ func TestPaneOnSeededRedis(t *testing.T) {
 				h.m.SetSize(sz[0], sz[1])
 				switch mode {
 				case "flat":
-					h.key("t")
+					h.Key("t")
 				case "input":
-					h.key("/")
+					h.Key("/")
 					h.typeText("lead")
 				}
 				h.settle()
-				requireSafeView(t, h.m, sz[0], sz[1])
+				viewtest.RequireSafeView(t, h.m, sz[0], sz[1])
 				switch mode {
 				case "flat":
-					h.key("t")
+					h.Key("t")
 				case "input":
-					h.key("esc")
+					h.Key("esc")
 				}
 				h.settle()
 			}
@@ -394,21 +390,21 @@ func TestRefusedScanShowsTheReason(t *testing.T) {
 	c := connect(t, srv.URL())
 	require.NoError(t, c.Redis().Set(context.Background(), "lead:1", "v", 0).Err())
 	h := newHarness(t, c, 60, 8)
-	h.until("the failure", func() bool { return h.m.Err() != nil })
+	h.Until("the failure", func() bool { return h.m.Err() != nil })
 	h.settle()
-	v := requireSafeView(t, h.m, 60, 8)
+	v := viewtest.RequireSafeView(t, h.m, 60, 8)
 	plain := ansi.Strip(v)
 	assert.Contains(t, plain, "SCAN failed")
 	assert.Contains(t, plain, "renamed or blocked")
 	assert.Contains(t, strings.Split(plain, "\n")[7], "scan stopped at 0 keys")
 	// The pane keeps working.
 	for _, k := range []string{"j", "k", "t", "G", "enter", "right", "left", "esc", "/"} {
-		h.key(k)
+		h.Key(k)
 	}
-	h.key("esc")
-	requireSafeView(t, h.m, 60, 8)
-	require.NotEmpty(t, h.out)
-	assert.Equal(t, views.FlashError, h.out[0].(views.FlashMsg).Level)
+	h.Key("esc")
+	viewtest.RequireSafeView(t, h.m, 60, 8)
+	require.NotEmpty(t, h.Out)
+	assert.Equal(t, views.FlashError, h.Out[0].(views.FlashMsg).Level)
 }
 
 func TestClusterScanCoversEveryMaster(t *testing.T) {
@@ -421,9 +417,9 @@ func TestClusterScanCoversEveryMaster(t *testing.T) {
 	h.settle()
 	assert.Equal(t, 2000, h.m.Loaded())
 	assert.Equal(t, int64(2000), h.m.dbsize, "DBSIZE summed over the masters")
-	h.key("t")
+	h.Key("t")
 	h.settle()
-	v := requireSafeView(t, h.m, 100, 30)
+	v := viewtest.RequireSafeView(t, h.m, 100, 30)
 	lines := strings.Split(ansi.Strip(v), "\n")
 	for _, l := range lines[:29] {
 		f := strings.Fields(l)

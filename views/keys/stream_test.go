@@ -14,12 +14,13 @@ import (
 
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 // inject sends keys as batches of 1000, as the scan would.
 func (h *harness) inject(keys []string) {
 	for i := 0; i < len(keys); i += 1000 {
-		h.dispatch(h.m.ScanBatch(keys[i:min(i+1000, len(keys))]...))
+		h.Dispatch(h.m.ScanBatch(keys[i:min(i+1000, len(keys))]...))
 	}
 }
 
@@ -42,32 +43,32 @@ func TestBackgroundFilterAndSortWhileStreaming(t *testing.T) {
 	h.inject(all[:40_000])
 	assert.True(t, h.m.Scanning(), "injected batches count as a running scan")
 
-	h.key("/")
+	h.Key("/")
 	h.typeText("smart") // each letter starts a filter and cancels the one before
 	require.NotZero(t, h.m.filter.seq, "a large store filters in a command")
 	h.inject(all[40_000:50_000]) // arrive while the filter runs
-	h.until("the filter", func() bool { return h.m.filter.seq == 0 && !h.m.dirty })
-	h.dispatch(rebuildMsg{seq: h.m.buildSeq})
+	h.Until("the filter", func() bool { return h.m.filter.seq == 0 && !h.m.dirty })
+	h.Dispatch(rebuildMsg{seq: h.m.buildSeq})
 	assert.Equal(t, "smart", h.m.filter.query)
 
 	h.inject(all[50_000:])
-	h.dispatch(h.m.ScanDone())
+	h.Dispatch(h.m.ScanDone())
 	require.NotZero(t, h.m.sortSeq, "a large store sorts in a command")
 	h.settle()
 	got := h.m.shownKeys()
 	assert.Equal(t, wantMatches(all, "smart"), got, "every match, the late keys included, in sorted order")
 
 	// A stale filter result (an older query) is dropped.
-	h.key("backspace")
+	h.Key("backspace")
 	stale := filterMsg{seq: h.m.filter.seq - 1000, scan: h.m.scanID, n: 10, bits: make([]uint64, 1)}
-	h.dispatch(stale)
+	h.Dispatch(stale)
 	h.settle()
 	assert.Equal(t, wantMatches(all, "smar"), h.m.shownKeys())
 
-	h.key("esc")
+	h.Key("esc")
 	h.settle()
 	assert.False(t, h.m.Capturing())
-	h.key("t")
+	h.Key("t")
 	want := slices.Clone(all)
 	slices.Sort(want)
 	assert.Equal(t, want, h.m.shownKeys())
@@ -79,16 +80,16 @@ func TestCursorFollowsItsKeyWhileRowsMove(t *testing.T) {
 	h := newHarness(t, nil, 80, 10)
 	all := coldcopyKeys(30_000, 0)
 	h.inject(all[:10_000])
-	h.dispatch(rebuildMsg{seq: h.m.buildSeq})
-	h.key("t")
+	h.Dispatch(rebuildMsg{seq: h.m.buildSeq})
+	h.Key("t")
 	for range 7 {
-		h.key("j")
+		h.Key("j")
 	}
 	sel, ok := h.m.Selected()
 	require.True(t, ok)
 	screenRow := h.m.cursor - h.m.offset
 	h.inject(all[10_000:])
-	h.dispatch(h.m.ScanDone())
+	h.Dispatch(h.m.ScanDone())
 	h.settle()
 	now, ok := h.m.Selected()
 	require.True(t, ok)
@@ -97,10 +98,10 @@ func TestCursorFollowsItsKeyWhileRowsMove(t *testing.T) {
 	assert.NotEqual(t, 7, h.m.cursor, "the key moved in the list")
 
 	// In the tree, a namespace row keeps the cursor too.
-	h.key("t")
+	h.Key("t")
 	h.cursorTo("coldcopy:")
 	h.inject(coldcopyKeys(5000, 100_000))
-	h.dispatch(h.m.ScanDone())
+	h.Dispatch(h.m.ScanDone())
 	h.settle()
 	assert.Equal(t, "coldcopy:", h.m.nsAt(h.m.cursor).Prefix)
 }
@@ -108,15 +109,15 @@ func TestCursorFollowsItsKeyWhileRowsMove(t *testing.T) {
 func TestStreamingViewMarksPartialCounts(t *testing.T) {
 	h := newHarness(t, nil, 50, 6)
 	h.inject([]string{"lead:1", "lead:2", "user:1", "plain"})
-	h.dispatch(rebuildMsg{seq: h.m.buildSeq})
-	h.until("rows", func() bool { return h.m.nrows == 3 })
-	v := ansi.Strip(requireSafeView(t, h.m, 50, 6))
+	h.Dispatch(rebuildMsg{seq: h.m.buildSeq})
+	h.Until("rows", func() bool { return h.m.nrows == 3 })
+	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 50, 6))
 	assert.Contains(t, v, "lead:")
 	assert.Contains(t, v, "2+", "partial while scanning")
 	assert.Contains(t, v, "scanning… 4 keys")
-	h.dispatch(h.m.ScanDone())
+	h.Dispatch(h.m.ScanDone())
 	h.settle()
-	v = ansi.Strip(requireSafeView(t, h.m, 50, 6))
+	v = ansi.Strip(viewtest.RequireSafeView(t, h.m, 50, 6))
 	assert.NotContains(t, v, "+")
 	assert.Contains(t, v, "4 keys")
 	// No client: no metadata requests, no ticks.
@@ -127,11 +128,11 @@ func TestStreamingViewMarksPartialCounts(t *testing.T) {
 func TestStaleAndPausedMessages(t *testing.T) {
 	h := newHarness(t, nil, 40, 5)
 	cur := h.m.scanID
-	h.dispatch(ScanBatchMsg{Scan: cur + 999, Keys: []redisops.ScannedKey{{Key: "stale"}}})
-	h.dispatch(ScanDoneMsg{Scan: cur + 999})
+	h.Dispatch(ScanBatchMsg{Scan: cur + 999, Keys: []redisops.ScannedKey{{Key: "stale"}}})
+	h.Dispatch(ScanDoneMsg{Scan: cur + 999})
 	assert.Zero(t, h.m.Loaded(), "messages of another scan are dropped")
 	assert.False(t, h.m.Complete())
-	h.dispatch(scanPausedMsg{scan: cur})
+	h.Dispatch(scanPausedMsg{scan: cur})
 	assert.True(t, h.m.Paused())
 	assert.Contains(t, ansi.Strip(h.m.View()), "(L: load more)")
 }

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const labelW = 10
@@ -36,18 +36,7 @@ func (m *Model) View() string {
 		lines = append(lines, line)
 	}
 	lines = append(lines, m.statusLine())
-	var b strings.Builder
-	for i := range h {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		line := ""
-		if i < len(lines) {
-			line = lines[i]
-		}
-		b.WriteString(fit(line, w))
-	}
-	return b.String()
+	return widgets.Screen(lines, w, h)
 }
 
 // strip names the sections, the current one highlighted.
@@ -81,7 +70,7 @@ func (m *Model) sectionLines(w int) []string {
 
 // Facts.
 
-func (m *Model) label(l string) string { return m.c.Styles.Label.Render(padRight(l, labelW)) }
+func (m *Model) label(l string) string { return m.c.Styles.Label.Render(widgets.PadRight(l, labelW)) }
 
 func (m *Model) na(why string) string { return m.c.Styles.Dim.Render("n/a (" + why + ")") }
 
@@ -93,13 +82,13 @@ func (m *Model) factsLines(w int) []string {
 	case !m.factsLoaded:
 		return []string{s.Dim.Render("loading" + s.Glyphs.Ellipsis)}
 	case m.factsErr != nil:
-		return wrapText(s.Error.Render("unavailable: "+redisops.Describe(m.factsErr)), w)
+		return widgets.WrapText(s.Error.Render("unavailable: "+redisops.Describe(m.factsErr)), w)
 	}
 	f := m.facts
 	sep := s.Dim.Render(" · ")
 	var out []string
 	line := func(label string, parts ...string) {
-		for i, l := range wrapText(strings.Join(parts, sep), max(w-labelW, 8)) {
+		for i, l := range widgets.WrapText(strings.Join(parts, sep), max(w-labelW, 8)) {
 			if i == 0 {
 				out = append(out, m.label(label)+l)
 			} else {
@@ -167,7 +156,7 @@ func (m *Model) factsLines(w int) []string {
 	out = append(out, s.Label.Render("MEMORY DOCTOR"))
 	for _, l := range strings.Split(strings.TrimSpace(f.Doctor), "\n") {
 		l = strings.TrimRight(l, "\r")
-		out = append(out, wrapText(safeText(l), w)...)
+		out = append(out, widgets.WrapText(safeText(l), w)...)
 	}
 	return out
 }
@@ -248,9 +237,9 @@ func (m *Model) noBreakdown(w int) []string {
 	}
 	text := "No breakdown yet. b measures a 1% sample of the keys (an estimate, quick); B measures every key (exact, slower). " +
 		"Both walk the keyspace with SCAN, paced to keep the server's p99 under " + ms(GovernorBudget) + "; esc stops them."
-	out := wrapText(s.Dim.Render(text), w)
+	out := widgets.WrapText(s.Dim.Render(text), w)
 	if m.repErr != nil {
-		out = append(wrapText(s.Error.Render("breakdown failed: "+redisops.Describe(m.repErr)), w), out...)
+		out = append(widgets.WrapText(s.Error.Render("breakdown failed: "+redisops.Describe(m.repErr)), w), out...)
 	}
 	return out
 }
@@ -270,9 +259,9 @@ func (m *Model) namespaceLines(w int) []string {
 	typesW := max(min(w/6, 24), 8)
 	prefixW := max(w-keysW-bytesW-shareW-avgW-ttlW-typesW-6, 8)
 	out := m.errorLines(w)
-	out = append(out, wrapText(m.estimateNote(r), w)...)
-	hdr := []string{padRight("prefix", prefixW), padLeft("keys", keysW), padLeft("bytes", bytesW), padRight("share", shareW),
-		padLeft("avg", avgW), padLeft("no TTL", ttlW), "types"}
+	out = append(out, widgets.WrapText(m.estimateNote(r), w)...)
+	hdr := []string{widgets.PadRight("prefix", prefixW), widgets.PadLeft("keys", keysW), widgets.PadLeft("bytes", bytesW), widgets.PadRight("share", shareW),
+		widgets.PadLeft("avg", avgW), widgets.PadLeft("no TTL", ttlW), "types"}
 	out = append(out, s.Label.Render(strings.Join(hdr, " ")))
 	if len(r.Namespaces) == 0 {
 		return append(out, s.Dim.Render("no keys"))
@@ -292,12 +281,12 @@ func (m *Model) namespaceLines(w int) []string {
 			noTTL = "~" + noTTL
 		}
 		cells := []string{
-			padRight(prefix, prefixW),
-			padLeft(views.Commas(ns.Keys), keysW),
-			padLeft(tilde+views.Bytes(ns.Bytes), bytesW),
-			padRight(m.bar(ns.Share, barW)+" "+pct(ns.Share), shareW),
-			padLeft(tilde+views.Bytes(ns.AvgBytes), avgW),
-			padLeft(noTTL, ttlW),
+			widgets.PadRight(prefix, prefixW),
+			widgets.PadLeft(views.Commas(ns.Keys), keysW),
+			widgets.PadLeft(tilde+views.Bytes(ns.Bytes), bytesW),
+			widgets.PadRight(m.bar(ns.Share, barW)+" "+pct(ns.Share), shareW),
+			widgets.PadLeft(tilde+views.Bytes(ns.AvgBytes), avgW),
+			widgets.PadLeft(noTTL, ttlW),
 			ansi.Truncate(typeMix(ns.Types), typesW, s.Glyphs.Ellipsis),
 		}
 		out = append(out, strings.Join(cells, " "))
@@ -309,7 +298,7 @@ func (m *Model) errorLines(w int) []string {
 	if m.repErr == nil {
 		return nil
 	}
-	return wrapText(m.c.Styles.Error.Render("breakdown failed, partial: "+redisops.Describe(m.repErr)), w)
+	return widgets.WrapText(m.c.Styles.Error.Render("breakdown failed, partial: "+redisops.Describe(m.repErr)), w)
 }
 
 // typeMix is "hash 80% string 20%", most common type first.
@@ -356,9 +345,9 @@ func (m *Model) topLines(w int) []string {
 	if r.Exact {
 		scope = "of every key"
 	}
-	out = append(out, wrapText(m.estimateNote(r), w)...)
+	out = append(out, widgets.WrapText(m.estimateNote(r), w)...)
 	out = append(out, s.Dim.Render(fmt.Sprintf("biggest by %s, %s (t toggles)", what, scope)))
-	hdr := []string{padRight("key", keyW), padRight("type", typeW), padLeft("bytes", bytesW), padLeft("length", lenW)}
+	hdr := []string{widgets.PadRight("key", keyW), widgets.PadRight("type", typeW), widgets.PadLeft("bytes", bytesW), widgets.PadLeft("length", lenW)}
 	out = append(out, s.Label.Render(strings.Join(hdr, " ")))
 	if len(list) == 0 {
 		return append(out, s.Dim.Render("none"))
@@ -369,10 +358,10 @@ func (m *Model) topLines(w int) []string {
 			length = views.Commas(k.Length)
 		}
 		cells := []string{
-			padRight(ansi.Truncate(decode.DisplayKey(k.Key), keyW, s.Glyphs.Ellipsis), keyW),
-			s.TypeStyle(k.Type).Render(padRight(k.Type, typeW)),
-			padLeft(views.Bytes(k.Bytes), bytesW),
-			padLeft(length, lenW),
+			widgets.PadRight(ansi.Truncate(decode.DisplayKey(k.Key), keyW, s.Glyphs.Ellipsis), keyW),
+			s.TypeStyle(k.Type).Render(widgets.PadRight(k.Type, typeW)),
+			widgets.PadLeft(views.Bytes(k.Bytes), bytesW),
+			widgets.PadLeft(length, lenW),
 		}
 		out = append(out, strings.Join(cells, " "))
 	}
@@ -440,41 +429,4 @@ func shortDur(d time.Duration) string {
 		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
 	}
 	return views.TTLLong(d)
-}
-
-// fit pads or cuts a rendered line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := lipgloss.Width(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "")
-		sw = lipgloss.Width(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padRight(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return s + strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padLeft(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return strings.Repeat(" ", w-sw) + s
-	}
-	return s
-}
-
-func wrapText(s string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
 }

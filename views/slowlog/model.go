@@ -18,6 +18,7 @@ import (
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -70,10 +71,7 @@ type (
 	}
 	resetMsg struct {
 		pane, seq uint64
-		log       *audit.Log
-		blocked   error // the audit log could not be written: nothing was reset
-		err       error // SLOWLOG RESET failed
-		auditErr  error // the outcome line could not be written
+		widgets.Audited
 	}
 	watchMsg struct{ pane, seq uint64 }
 )
@@ -454,14 +452,7 @@ func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
 		return views.Flash(views.FlashInfo, "slow log reset cancelled")
 	}
 	m.resetSeq = nextSeq()
-	return resetCmd(m.id, m.resetSeq, m.c.Client, m.log, m.auditPath(), m.Profile, m.nodes)
-}
-
-func (m *Model) auditPath() string {
-	if m.AuditPath != "" {
-		return m.AuditPath
-	}
-	return audit.DefaultPath()
+	return resetCmd(m.id, m.resetSeq, m.c.Client, m.log, widgets.AuditPath(m.AuditPath), m.Profile, m.nodes)
 }
 
 // resetCmd writes the attempt to the audit log (a log that cannot be
@@ -469,48 +460,25 @@ func (m *Model) auditPath() string {
 // writes the outcome.
 func resetCmd(pane, seq uint64, c *redisops.Client, log *audit.Log, path, profile string, nodes int) tea.Cmd {
 	return func() tea.Msg {
-		msg := resetMsg{pane: pane, seq: seq, log: log}
-		if log == nil {
-			l, err := audit.Open(path)
-			if err != nil {
-				msg.blocked = err
-				return msg
-			}
-			msg.log = l
-		}
 		entry := audit.Entry{
 			Server: c.Addr, Profile: profile, Action: "slowlog-reset",
-			Target: strconv.Itoa(nodes) + " node(s)", Outcome: audit.Attempted,
+			Target: strconv.Itoa(nodes) + " node(s)",
 		}
-		if err := msg.log.Append(entry); err != nil {
-			msg.blocked = err
-			return msg
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
-		defer cancel()
-		start := time.Now()
-		msg.err = c.SlowLogReset(ctx)
-		entry.DurationMs = time.Since(start).Milliseconds()
-		entry.Outcome = audit.Done
-		if msg.err != nil {
-			entry.Outcome, entry.Error = audit.Failed, redisops.Describe(msg.err)
-		}
-		msg.auditErr = msg.log.Append(entry)
-		return msg
+		return resetMsg{pane: pane, seq: seq, Audited: widgets.RunAudited(log, path, entry, loadTimeout, c.SlowLogReset)}
 	}
 }
 
 func (m *Model) resetDone(msg resetMsg) tea.Cmd {
-	if msg.log != nil {
-		m.log = msg.log
+	if msg.Log != nil {
+		m.log = msg.Log
 	}
 	switch {
-	case msg.blocked != nil:
-		return views.Flash(views.FlashError, "slow log NOT reset: cannot write the audit log: "+msg.blocked.Error())
-	case msg.err != nil:
-		return tea.Batch(views.Flash(views.FlashError, "slow log reset failed: "+msg.err.Error()), m.load())
-	case msg.auditErr != nil:
-		return tea.Batch(views.Flash(views.FlashWarn, "slow log reset, but its outcome is not in the audit log: "+msg.auditErr.Error()), m.load())
+	case msg.Blocked != nil:
+		return views.Flash(views.FlashError, "slow log NOT reset: cannot write the audit log: "+msg.Blocked.Error())
+	case msg.Err != nil:
+		return tea.Batch(views.Flash(views.FlashError, "slow log reset failed: "+msg.Err.Error()), m.load())
+	case msg.AuditErr != nil:
+		return tea.Batch(views.Flash(views.FlashWarn, "slow log reset, but its outcome is not in the audit log: "+msg.AuditErr.Error()), m.load())
 	}
 	return tea.Batch(views.Flash(views.FlashInfo, "slow log reset on "+nodesText(m.nodes)), m.load())
 }

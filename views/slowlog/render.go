@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -37,20 +37,9 @@ func (m *Model) View() string {
 		lines = m.listLines(w, h)
 	}
 	if m.confirm {
-		lines = overlay(lines, m.dialog(w), w, h)
+		lines = widgets.Overlay(lines, m.dialog(w), w, h)
 	}
-	var b strings.Builder
-	for i := range h {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		line := ""
-		if i < len(lines) {
-			line = lines[i]
-		}
-		b.WriteString(fit(line, w))
-	}
-	return b.String()
+	return widgets.Screen(lines, w, h)
 }
 
 // unavailable says why the slow log could not be read: the refusal when
@@ -91,7 +80,7 @@ func (m *Model) listLines(w, h int) []string {
 	case !m.loaded:
 		out = append(out, s.Dim.Render("loading the slow log"+s.Glyphs.Ellipsis))
 	case m.err != nil && len(m.entries) == 0:
-		out = append(out, wrapText(s.Error.Render(unavailable(m.err)), w)...)
+		out = append(out, widgets.WrapText(s.Error.Render(unavailable(m.err)), w)...)
 	default:
 		out = append(out, m.header(w))
 		shown := min(rows, len(m.order)-m.offset)
@@ -120,11 +109,11 @@ func (m *Model) columns(w int) (cmdW int) {
 
 func (m *Model) header(w int) string {
 	cmdW := m.columns(w)
-	cells := []string{padRight("time", timeW), padLeft("duration", durW)}
+	cells := []string{widgets.PadRight("time", timeW), widgets.PadLeft("duration", durW)}
 	if m.showNode() {
-		cells = append(cells, padRight("node", nodeW))
+		cells = append(cells, widgets.PadRight("node", nodeW))
 	}
-	cells = append(cells, padRight("command", cmdW), "client")
+	cells = append(cells, widgets.PadRight("command", cmdW), "client")
 	arrow := "▼"
 	if m.c.Styles.Opts.ASCII {
 		arrow = "v"
@@ -135,8 +124,8 @@ func (m *Model) header(w int) string {
 		}
 		return title
 	}
-	cells[0] = padRight(mark("time", m.sort == ByTime), timeW)
-	cells[1] = padLeft(mark("duration", m.sort == ByDuration), durW)
+	cells[0] = widgets.PadRight(mark("time", m.sort == ByTime), timeW)
+	cells[1] = widgets.PadLeft(mark("duration", m.sort == ByDuration), durW)
 	return m.c.Styles.Label.Render(strings.Join(cells, " "))
 }
 
@@ -144,16 +133,16 @@ func (m *Model) row(r, w int) string {
 	s := m.c.Styles
 	e := m.entries[m.order[r]]
 	cmdW := m.columns(w)
-	cells := []string{padRight(m.when(e.Time), timeW), padLeft(durText(e.Duration), durW)}
+	cells := []string{widgets.PadRight(m.when(e.Time), timeW), widgets.PadLeft(durText(e.Duration), durW)}
 	if m.showNode() {
-		cells = append(cells, padRight(ansi.Truncate(e.Node, nodeW, s.Glyphs.Ellipsis), nodeW))
+		cells = append(cells, widgets.PadRight(ansi.Truncate(e.Node, nodeW, s.Glyphs.Ellipsis), nodeW))
 	}
 	cells = append(cells,
-		padRight(ansi.Truncate(commandLine(e.Args), cmdW, s.Glyphs.Ellipsis), cmdW),
+		widgets.PadRight(ansi.Truncate(commandLine(e.Args), cmdW, s.Glyphs.Ellipsis), cmdW),
 		ansi.Truncate(clientText(e), clientW, s.Glyphs.Ellipsis))
 	line := strings.Join(cells, " ")
 	if r == m.cursor {
-		return s.Selected.Render(fit(line, w))
+		return s.Selected.Render(widgets.Fit(line, w))
 	}
 	return line
 }
@@ -265,7 +254,7 @@ func (m *Model) detailLines(w, h int) []string {
 	if !ok {
 		return nil
 	}
-	label := func(l string) string { return s.Label.Render(padRight(l, 10)) }
+	label := func(l string) string { return s.Label.Render(widgets.PadRight(l, 10)) }
 	var body []string
 	body = append(body, label("node")+e.Node, label("entry")+"#"+strconv.FormatInt(e.ID, 10))
 	when := "–"
@@ -282,7 +271,7 @@ func (m *Model) detailLines(w, h int) []string {
 	body = append(body, label("arguments")+strconv.Itoa(len(e.Args))+s.Dim.Render(" (secrets redacted, long arguments cut)"))
 	for i, a := range e.Args {
 		prefix := fmt.Sprintf("  [%d] ", i)
-		for j, l := range wrapText(decode.DisplayKey(a), max(w-len(prefix), 8)) {
+		for j, l := range widgets.WrapText(decode.DisplayKey(a), max(w-len(prefix), 8)) {
 			if j == 0 {
 				body = append(body, s.Dim.Render(prefix)+l)
 			} else {
@@ -314,71 +303,6 @@ func ago(now, t time.Time) string {
 
 // dialog is the reset confirmation.
 func (m *Model) dialog(w int) []string {
-	s := m.c.Styles
 	text := fmt.Sprintf("Reset the slow log on %d node(s)? type y to confirm", m.nodes)
-	inner := min(max(w-4, 10), 56)
-	body := s.Warning.Render("reset slow log") + "\n" + lipgloss.NewStyle().Width(inner).Render(text) + "\n" +
-		s.Dim.Render(lipgloss.NewStyle().Width(inner).Render("any other key cancels; the reset is written to the audit log"))
-	box := lipgloss.NewStyle().Border(s.Border).Padding(0, 1).Render(body)
-	return strings.Split(box, "\n")
-}
-
-// overlay draws box over the middle of base.
-func overlay(base, box []string, w, h int) []string {
-	out := make([]string, h)
-	copy(out, base)
-	bw := 0
-	for _, l := range box {
-		bw = max(bw, lipgloss.Width(l))
-	}
-	x := max((w-bw)/2, 0)
-	y := max((h-len(box))/2, 0)
-	for i, l := range box {
-		if y+i >= h {
-			break
-		}
-		under := fit(out[y+i], w)
-		left := ansi.Truncate(under, x, "")
-		right := ansi.TruncateLeft(under, x+lipgloss.Width(l), "")
-		out[y+i] = left + "\x1b[m" + l + "\x1b[m" + right
-	}
-	return out
-}
-
-// fit pads or cuts a rendered line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := lipgloss.Width(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "")
-		sw = lipgloss.Width(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padRight(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return s + strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padLeft(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return strings.Repeat(" ", w-sw) + s
-	}
-	return s
-}
-
-// wrapText breaks text into lines of w cells, breaking long words too.
-func wrapText(s string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
+	return widgets.Dialog(m.c.Styles, "reset slow log", text, "any other key cancels; the reset is written to the audit log", w, 56)
 }

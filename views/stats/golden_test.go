@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
 // fakeReport is a fixed poll: a server with a poor hit rate and memory
@@ -16,13 +17,13 @@ import (
 func fakeReport(cluster bool) redisops.StatsReport {
 	node := func(name string, ops float64, hit float64, used int64) redisops.Stats {
 		return redisops.Stats{
-			Node: name, At: pinned,
+			Node: name, At: viewtest.Pinned,
 			OpsPerSec: ops, HitRate: hit, HitRateTotal: 0.91,
 			UsedMemory: used, MaxMemory: 512 << 20, MaxMemoryPolicy: "allkeys-lru", FragRatio: 1.12,
 			ConnectedClients: 42, BlockedClients: 1, MaxClients: -1,
 			EvictedPerSec: 0, ExpiredPerSec: 3.5, NetInBps: 123456, NetOutBps: 2345678, CPUPercent: 12.5,
 			Keyspace:            map[int]redisops.DBKeys{0: {Keys: 12345, Expires: 1000, AvgTTLms: 60000}, 1: {Keys: 5}},
-			RDBLastSave:         pinned.Add(-12 * time.Minute),
+			RDBLastSave:         viewtest.Pinned.Add(-12 * time.Minute),
 			RDBLastBgsaveStatus: "ok",
 			Role:                "master", ConnectedReplicas: 1,
 			Replicas:    []redisops.Replica{{Addr: "10.0.0.2:6379", State: "online", LagSeconds: 0, LagBytes: 120}},
@@ -56,10 +57,10 @@ func TestGoldenStats(t *testing.T) {
 				r.Aggregate.OpsPerSec = float64(1000 * i)
 				r.Aggregate.HitRate = 0.95 - 0.03*float64(i)
 				r.Aggregate.UsedMemory = int64(300+10*i) << 20
-				h.dispatch(h.m.Inject(r, time.Duration(200+100*i)*time.Microsecond))
+				h.Dispatch(h.m.Inject(r, time.Duration(200+100*i)*time.Microsecond))
 			}
-			h.dispatch(h.m.Inject(fakeReport(cluster), 6*time.Millisecond))
-			golden.RequireEqual(t, ansi.Strip(requireSafeView(t, h.m, 100, 30)))
+			h.Dispatch(h.m.Inject(fakeReport(cluster), 6*time.Millisecond))
+			golden.RequireEqual(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 100, 30)))
 		})
 	}
 }

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -37,10 +37,10 @@ func (m *Model) View() string {
 		if j := m.offset + i; j < len(lines) {
 			line = lines[j]
 		}
-		b.WriteString(fit(line, w))
+		b.WriteString(widgets.Fit(line, w))
 		b.WriteByte('\n')
 	}
-	b.WriteString(fit(m.statusLine(), w))
+	b.WriteString(widgets.Fit(m.statusLine(), w))
 	return b.String()
 }
 
@@ -54,13 +54,13 @@ func (m *Model) content(w int) []string {
 		case m.c.Client == nil:
 			return []string{s.Dim.Render("not connected")}
 		case m.err != nil:
-			return wrapText(s.Error.Render(unavailable(m.err)), w)
+			return widgets.WrapText(s.Error.Render(unavailable(m.err)), w)
 		}
 		return []string{s.Dim.Render("polling" + s.Glyphs.Ellipsis)}
 	}
 	var out []string
 	if m.err != nil {
-		out = append(out, wrapText(s.Error.Render("last poll failed: "+redisops.Describe(m.err)+" (figures below are older)"), w)...)
+		out = append(out, widgets.WrapText(s.Error.Render("last poll failed: "+redisops.Describe(m.err)+" (figures below are older)"), w)...)
 	}
 	out = append(out, m.boundsLines()...)
 	out = append(out, m.figureLines(w)...)
@@ -136,7 +136,7 @@ func level(vs []redisops.Violation, metric string, known bool) int {
 }
 
 func (m *Model) label(text string) string {
-	return m.c.Styles.Label.Render(padRight(text, labelW))
+	return m.c.Styles.Label.Render(widgets.PadRight(text, labelW))
 }
 
 func (m *Model) na(why string) string {
@@ -185,7 +185,7 @@ func (m *Model) figureLines(w int) []string {
 	// A line too long for the pane wraps under its value column.
 	line := func(label string, parts ...string) {
 		value := strings.Join(parts, sep)
-		for i, l := range wrapText(value, max(w-labelW, 8)) {
+		for i, l := range widgets.WrapText(value, max(w-labelW, 8)) {
 			if i == 0 {
 				out = append(out, m.label(label)+l)
 			} else {
@@ -396,7 +396,7 @@ func (m *Model) historyLines(w int) []string {
 	room := max(w-labelW-valueW, 4)
 	out := []string{m.dim(fmt.Sprintf("history (%s, one point per poll)", views.TTLShort(time.Duration(len(m.hist.pts))*m.Interval)))}
 	row := func(label string, vs []float64, lo, hi float64, now string) {
-		out = append(out, m.label(label)+padRight(now, valueW)+sparkline(vs, levels, lo, hi))
+		out = append(out, m.label(label)+widgets.PadRight(now, valueW)+sparkline(vs, levels, lo, hi))
 	}
 	ops := m.hist.last(room, func(p point) float64 { return p.ops })
 	row("ops/s", ops, 0, 1, last(ops, func(v float64) string { return m.rate(v, "") }))
@@ -431,40 +431,40 @@ func (m *Model) nodeLines(w int) []string {
 	var hdr []string
 	for i, c := range cols {
 		if i < 2 {
-			hdr = append(hdr, padRight(c.title, c.width))
+			hdr = append(hdr, widgets.PadRight(c.title, c.width))
 		} else {
-			hdr = append(hdr, padLeft(c.title, c.width))
+			hdr = append(hdr, widgets.PadLeft(c.title, c.width))
 		}
 	}
 	out := []string{s.Label.Render(strings.Join(hdr, " "))}
 	row := func(n redisops.Stats, vs []redisops.Violation, name string) string {
 		if why := n.Unavailable["info"]; why != "" {
-			return padRight(ansi.Truncate(name, nodeW, s.Glyphs.Ellipsis), nodeW) + " " + m.na(why)
+			return widgets.PadRight(ansi.Truncate(name, nodeW, s.Glyphs.Ellipsis), nodeW) + " " + m.na(why)
 		}
 		role := n.Role
 		if role == "slave" {
 			role = "replica"
 		}
 		cells := []string{
-			padRight(ansi.Truncate(name, nodeW, s.Glyphs.Ellipsis), nodeW),
-			padRight(ansi.Truncate(role, 7, ""), 7),
-			padLeft(m.rate(n.OpsPerSec, ""), 8),
+			widgets.PadRight(ansi.Truncate(name, nodeW, s.Glyphs.Ellipsis), nodeW),
+			widgets.PadRight(ansi.Truncate(role, 7, ""), 7),
+			widgets.PadLeft(m.rate(n.OpsPerSec, ""), 8),
 		}
 		hit := m.dim("–")
 		if n.HitRate >= 0 {
 			hit = m.paint(level(vs, mHit, true), pct(n.HitRate))
 		}
-		cells = append(cells, padLeft(hit, 7), padLeft(views.Bytes(n.UsedMemory), 10))
+		cells = append(cells, widgets.PadLeft(hit, 7), widgets.PadLeft(views.Bytes(n.UsedMemory), 10))
 		memPct := m.dim("–")
 		if n.MaxMemory > 0 {
 			memPct = m.paint(level(vs, mMemory, true), fmt.Sprintf("%.0f%%", 100*float64(n.UsedMemory)/float64(n.MaxMemory)))
 		}
-		cells = append(cells, padLeft(memPct, 5), padLeft(views.Commas(n.ConnectedClients), 8))
+		cells = append(cells, widgets.PadLeft(memPct, 5), widgets.PadLeft(views.Commas(n.ConnectedClients), 8))
 		cpu := m.dim("–")
 		if n.CPUPercent >= 0 {
 			cpu = m.paint(level(vs, mCPU, true), fmt.Sprintf("%.1f%%", n.CPUPercent))
 		}
-		cells = append(cells, padLeft(cpu, 6))
+		cells = append(cells, widgets.PadLeft(cpu, 6))
 		return strings.Join(cells, " ")
 	}
 	for _, n := range m.report.Nodes {
@@ -534,42 +534,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// fit pads or cuts a rendered line to exactly w cells.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := lipgloss.Width(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "")
-		sw = lipgloss.Width(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padRight(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return s + strings.Repeat(" ", w-sw)
-	}
-	return s
-}
-
-func padLeft(s string, w int) string {
-	if sw := lipgloss.Width(s); sw < w {
-		return strings.Repeat(" ", w-sw) + s
-	}
-	return s
-}
-
-// wrapText breaks styled text into lines of w cells.
-func wrapText(s string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
 }

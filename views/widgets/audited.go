@@ -1,0 +1,57 @@
+package widgets
+
+import (
+	"context"
+	"time"
+
+	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/redisops"
+)
+
+// Audited is what an audited mutation did.
+type Audited struct {
+	Log      *audit.Log // the audit log, opened here when it was not yet
+	Blocked  error      // the audit log could not be written: nothing ran
+	Err      error      // the mutation failed
+	AuditErr error      // the outcome line could not be written
+}
+
+// AuditPath is override, or audit.DefaultPath() when it is empty.
+func AuditPath(override string) string {
+	if override != "" {
+		return override
+	}
+	return audit.DefaultPath()
+}
+
+// RunAudited writes entry as attempted to log (opening the log at path
+// when log is nil; a log that cannot be opened or written stops the
+// mutation before it starts), runs run with a timeout, then writes the
+// outcome with its duration. It blocks: call it inside a tea.Cmd.
+func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(context.Context) error) Audited {
+	res := Audited{Log: log}
+	if log == nil {
+		l, err := audit.Open(path)
+		if err != nil {
+			res.Blocked = err
+			return res
+		}
+		res.Log = l
+	}
+	entry.Outcome = audit.Attempted
+	if err := res.Log.Append(entry); err != nil {
+		res.Blocked = err
+		return res
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	start := time.Now()
+	res.Err = run(ctx)
+	entry.DurationMs = time.Since(start).Milliseconds()
+	entry.Outcome = audit.Done
+	if res.Err != nil {
+		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(res.Err)
+	}
+	res.AuditErr = res.Log.Append(entry)
+	return res
+}
