@@ -324,7 +324,7 @@ type getLoadResult struct {
 // and returns the latencies of the GETs done meanwhile.
 func startGETLoad(tb testing.TB, addr string, keys int) func() getLoadResult {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGETLoadChild$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "CACHEDECK_GETLOAD_ADDR="+addr, "CACHEDECK_GETLOAD_KEYS="+strconv.Itoa(keys))
 	stdin, err := cmd.StdinPipe()
 	require.NoError(tb, err)
@@ -346,14 +346,19 @@ func startGETLoad(tb testing.TB, addr string, keys int) func() getLoadResult {
 	}
 }
 
-// TestGETLoadChild is the application-like load of
-// BenchmarkMemoryGovernedGETLoad; it does nothing in a normal test run.
-// It GETs until stdin closes, then prints its latency percentiles.
-func TestGETLoadChild(t *testing.T) {
-	addr := os.Getenv("CACHEDECK_GETLOAD_ADDR")
-	if addr == "" {
-		return
+// TestMain turns the test binary into the application-like load of
+// BenchmarkMemoryGovernedGETLoad when that benchmark starts it as a child
+// process; otherwise it runs the tests as usual.
+func TestMain(m *testing.M) {
+	if addr := os.Getenv("CACHEDECK_GETLOAD_ADDR"); addr != "" {
+		runGETLoad(addr)
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// runGETLoad GETs until stdin closes, then prints its latency percentiles.
+func runGETLoad(addr string) {
 	keys, _ := strconv.Atoi(os.Getenv("CACHEDECK_GETLOAD_KEYS"))
 	app := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 4, Protocol: 2, DisableIdentity: true})
 	defer app.Close()
