@@ -58,9 +58,6 @@ func largeModel(tb testing.TB, wrap bool) *Model {
 }
 
 func TestLargeValueView(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 16 MiB value")
-	}
 	for _, wrap := range []bool{true, false} {
 		m := largeModel(t, wrap)
 		require.Greater(t, len(m.Report().Value.Text), 15<<20)
