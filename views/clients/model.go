@@ -101,8 +101,7 @@ type Model struct {
 
 	sort   Sort
 	order  []int
-	cursor int
-	offset int
+	scroll widgets.Scroll // cursor and first shown row of the table
 
 	confirm *redisops.ClientInfo // the kill dialog's target
 	killSeq uint64
@@ -167,10 +166,10 @@ func (m *Model) Own(i int) bool { return m.own[i] }
 
 // Selected is the client under the cursor and whether it is our own.
 func (m *Model) Selected() (redisops.ClientInfo, bool, bool) {
-	if m.cursor < 0 || m.cursor >= len(m.order) {
+	if m.scroll.Cursor < 0 || m.scroll.Cursor >= len(m.order) {
 		return redisops.ClientInfo{}, false, false
 	}
-	i := m.order[m.cursor]
+	i := m.order[m.scroll.Cursor]
 	return m.list[i], m.own[i], true
 }
 
@@ -309,7 +308,7 @@ func compareAddr(a, b string) int {
 func (m *Model) selectClient(node string, id int64) {
 	for r, i := range m.order {
 		if m.list[i].Node == node && m.list[i].ID == id {
-			m.cursor = r
+			m.scroll.Cursor = r
 			return
 		}
 	}
@@ -350,24 +349,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) move(d int) {
-	if len(m.order) == 0 {
-		return
-	}
-	m.cursor = min(max(m.cursor+d, 0), len(m.order)-1)
-	m.ensureVisible()
+	m.scroll.Move(d, len(m.order), m.tableRows())
 }
 
-func (m *Model) ensureVisible() {
-	h := m.tableRows()
-	m.cursor = min(max(m.cursor, 0), max(len(m.order)-1, 0))
-	if m.cursor < m.offset {
-		m.offset = m.cursor
-	}
-	if h > 0 && m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
-	}
-	m.offset = max(0, min(m.offset, len(m.order)-h))
-}
+func (m *Model) ensureVisible() { m.scroll.Clamp(len(m.order), m.tableRows()) }
 
 // The kill: K opens the dialog naming the client, y confirms, anything
 // else cancels.

@@ -77,9 +77,9 @@ func (m *Model) listLines(w, h int) []string {
 		out = append(out, widgets.WrapText(s.Error.Render(unavailable(m.err)), w)...)
 	default:
 		out = append(out, m.header(w))
-		shown := min(m.tableRows(), len(m.order)-m.offset)
+		shown := min(m.tableRows(), len(m.order)-m.scroll.Offset)
 		for i := range shown {
-			out = append(out, m.row(m.offset+i, w))
+			out = append(out, m.row(m.scroll.Offset+i, w))
 		}
 	}
 	for len(out) < h-1 {
@@ -132,7 +132,7 @@ func (m *Model) row(r, w int) string {
 	line := mark + m.cells(ci.Node, strconv.FormatInt(ci.ID, 10), decode.DisplayKey(ci.Addr), name,
 		dur(ci.Age), dur(ci.Idle), strconv.Itoa(ci.DB), decode.DisplayKey(ci.Cmd), decode.DisplayKey(ci.Flags), w)
 	switch {
-	case r == m.cursor:
+	case r == m.scroll.Cursor:
 		return s.Selected.Render(widgets.Fit(line, w))
 	case m.own[i]:
 		return s.Dim.Render(line)
@@ -158,7 +158,7 @@ func (m *Model) statusLine() string {
 		parts = append(parts, "loaded "+m.loadedAt.Local().Format("15:04:05"))
 	}
 	if m.loaded && len(m.list) > 0 {
-		parts = append(parts, fmt.Sprintf("%d clients", len(m.list)), "by "+m.sort.String(), fmt.Sprintf("%d/%d", m.cursor+1, len(m.order)), "* this console")
+		parts = append(parts, fmt.Sprintf("%d clients", len(m.list)), "by "+m.sort.String(), fmt.Sprintf("%d/%d", m.scroll.Cursor+1, len(m.order)), "* this console")
 	}
 	parts = append(parts, "every "+views.TTLShort(m.Refresh))
 	if m.c.ReadOnly {

@@ -103,9 +103,8 @@ type Model struct {
 	nodes      int
 
 	sort   Sort
-	order  []int // indices into entries, in display order
-	cursor int
-	offset int
+	order  []int          // indices into entries, in display order
+	scroll widgets.Scroll // cursor and first shown row of the table
 
 	detail    bool
 	detailTop int
@@ -167,10 +166,10 @@ func (m *Model) Resetting() bool               { return m.resetSeq != 0 }
 
 // Selected is the entry under the cursor.
 func (m *Model) Selected() (redisops.SlowEntry, bool) {
-	if m.cursor < 0 || m.cursor >= len(m.order) {
+	if m.scroll.Cursor < 0 || m.scroll.Cursor >= len(m.order) {
 		return redisops.SlowEntry{}, false
 	}
-	return m.entries[m.order[m.cursor]], true
+	return m.entries[m.order[m.scroll.Cursor]], true
 }
 
 func (m *Model) watch() tea.Cmd {
@@ -291,7 +290,7 @@ func (m *Model) applyLoad(msg loadedMsg) {
 	m.thr, m.thrWhy, m.thrRefused = msg.threshold, msg.thrWhy, msg.thrRefused
 	m.nodes = max(msg.nodes, 1)
 	m.resort()
-	m.cursor = 0
+	m.scroll.Cursor = 0
 	if hadSel {
 		m.selectEntry(sel.Node, sel.ID)
 	}
@@ -331,7 +330,7 @@ func (m *Model) resort() {
 func (m *Model) selectEntry(node string, id int64) {
 	for r, i := range m.order {
 		if m.entries[i].Node == node && m.entries[i].ID == id {
-			m.cursor = r
+			m.scroll.Cursor = r
 			return
 		}
 	}
@@ -410,24 +409,10 @@ func (m *Model) move(d int) {
 		m.detailTop = max(0, m.detailTop+d)
 		return
 	}
-	if len(m.order) == 0 {
-		return
-	}
-	m.cursor = min(max(m.cursor+d, 0), len(m.order)-1)
-	m.ensureVisible()
+	m.scroll.Move(d, len(m.order), m.tableRows())
 }
 
-func (m *Model) ensureVisible() {
-	h := m.tableRows()
-	m.cursor = min(max(m.cursor, 0), max(len(m.order)-1, 0))
-	if m.cursor < m.offset {
-		m.offset = m.cursor
-	}
-	if h > 0 && m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
-	}
-	m.offset = max(0, min(m.offset, len(m.order)-h))
-}
+func (m *Model) ensureVisible() { m.scroll.Clamp(len(m.order), m.tableRows()) }
 
 // The reset: R opens the dialog, y confirms, anything else cancels.
 

@@ -83,9 +83,9 @@ func (m *Model) listLines(w, h int) []string {
 		out = append(out, widgets.WrapText(s.Error.Render(unavailable(m.err)), w)...)
 	default:
 		out = append(out, m.header(w))
-		shown := min(rows, len(m.order)-m.offset)
+		shown := min(rows, len(m.order)-m.scroll.Offset)
 		for i := range shown {
-			out = append(out, m.row(m.offset+i, w))
+			out = append(out, m.row(m.scroll.Offset+i, w))
 		}
 		if len(m.order) == 0 && rows > 0 {
 			out = append(out, s.Dim.Render("the slow log is empty (commands slower than slowlog-log-slower-than are logged)"))
@@ -141,7 +141,7 @@ func (m *Model) row(r, w int) string {
 		widgets.PadRight(ansi.Truncate(commandLine(e.Args), cmdW, s.Glyphs.Ellipsis), cmdW),
 		ansi.Truncate(clientText(e), clientW, s.Glyphs.Ellipsis))
 	line := strings.Join(cells, " ")
-	if r == m.cursor {
+	if r == m.scroll.Cursor {
 		return s.Selected.Render(widgets.Fit(line, w))
 	}
 	return line
@@ -234,7 +234,7 @@ func (m *Model) statusLine() string {
 	if m.loaded && (m.err == nil || len(m.entries) > 0) {
 		parts = append(parts, fmt.Sprintf("%d entries", len(m.entries)), "by "+m.sort.String(), nodesText(m.nodes))
 		if len(m.order) > 0 {
-			parts = append(parts, fmt.Sprintf("%d/%d", m.cursor+1, len(m.order)))
+			parts = append(parts, fmt.Sprintf("%d/%d", m.scroll.Cursor+1, len(m.order)))
 		}
 	}
 	if m.c.ReadOnly {
@@ -286,7 +286,7 @@ func (m *Model) detailLines(w, h int) []string {
 	for len(out) < room {
 		out = append(out, "")
 	}
-	status := s.Dim.Render(fmt.Sprintf("entry %d/%d · esc back", m.cursor+1, len(m.order)))
+	status := s.Dim.Render(fmt.Sprintf("entry %d/%d · esc back", m.scroll.Cursor+1, len(m.order)))
 	if len(body) > room {
 		status += s.Dim.Render(fmt.Sprintf(" · lines %d-%d of %d", m.detailTop+1, end, len(body)))
 	}
