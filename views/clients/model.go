@@ -332,18 +332,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.selectClient(sel.Node, sel.ID)
 		}
 		m.ensureVisible()
-	case key.Matches(msg, k.Up):
-		m.move(-1)
-	case key.Matches(msg, k.Down):
-		m.move(1)
-	case key.Matches(msg, k.PageUp):
-		m.move(-max(1, m.tableRows()))
-	case key.Matches(msg, k.PageDown):
-		m.move(max(1, m.tableRows()))
-	case key.Matches(msg, k.Home):
-		m.move(-len(m.order))
-	case key.Matches(msg, k.End):
-		m.move(len(m.order))
+	default:
+		if d, ok := widgets.Movement(msg, k, m.tableRows()); ok {
+			m.move(d)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -305,19 +306,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return views.Flash(views.FlashInfo, "stats: a poll is already running")
 		}
 		return m.startPoll()
-	case key.Matches(msg, k.Up):
-		m.scroll(-1)
-	case key.Matches(msg, k.Down):
-		m.scroll(1)
-	case key.Matches(msg, k.PageUp):
-		m.scroll(-max(1, m.bodyHeight()-1))
-	case key.Matches(msg, k.PageDown):
-		m.scroll(max(1, m.bodyHeight()-1))
-	case key.Matches(msg, k.Home):
-		m.offset = 0
-	case key.Matches(msg, k.End):
-		m.offset = 1 << 30
-		m.clampOffset()
+	default:
+		if d, ok := widgets.Movement(msg, k, m.bodyHeight()-1); ok {
+			m.scroll(d)
+		}
 	}
 	return nil
 }
