@@ -26,6 +26,15 @@ type Common struct {
 	ReadOnly bool
 }
 
+// Clock is Now, or the wall clock when none is pinned. Commands capture
+// the function itself, so they never read the model from their goroutine.
+func (c *Common) Clock() func() time.Time {
+	if c.Now != nil {
+		return c.Now
+	}
+	return time.Now
+}
+
 // Pane is what the frame needs from a pane. Panes are pointers whose
 // Update changes them in place and returns the command to run.
 type Pane interface {

@@ -173,16 +173,7 @@ func (m *Model) Selected() (redisops.ClientInfo, bool, bool) {
 	return m.list[i], m.own[i], true
 }
 
-func (m *Model) now() time.Time { return clock(m.c)() }
-
-// clock is Common's clock (pinned in tests), captured by value so that a
-// command never reads the model from its goroutine.
-func clock(c *views.Common) func() time.Time {
-	if c.Now != nil {
-		return c.Now
-	}
-	return time.Now
-}
+func (m *Model) now() time.Time { return m.c.Clock()() }
 
 func (m *Model) watch() tea.Cmd {
 	pane, seq := m.id, m.watchSeq
@@ -194,7 +185,7 @@ func (m *Model) load() tea.Cmd {
 		return nil
 	}
 	m.loadSeq = nextSeq()
-	pane, seq, c, now := m.id, m.loadSeq, m.c.Client, clock(m.c)
+	pane, seq, c, now := m.id, m.loadSeq, m.c.Client, m.c.Clock()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 		defer cancel()

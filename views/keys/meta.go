@@ -13,12 +13,7 @@ import (
 
 func (m *Model) nowMs() int64 { return m.now().UnixMilli() }
 
-func (m *Model) now() time.Time {
-	if m.c.Now != nil {
-		return m.c.Now()
-	}
-	return time.Now()
-}
+func (m *Model) now() time.Time { return m.c.Clock()() }
 
 // visibleKeys calls fn for every key row on screen.
 func (m *Model) visibleKeys(fn func(i int32)) {

@@ -155,16 +155,7 @@ func (m *Model) Progress() redisops.MemoryProgress {
 	return m.progress
 }
 
-func (m *Model) now() time.Time { return clock(m.c)() }
-
-// clock is Common's clock (pinned in tests), captured by value so that a
-// command never reads the model from its goroutine.
-func clock(c *views.Common) func() time.Time {
-	if c.Now != nil {
-		return c.Now
-	}
-	return time.Now
-}
+func (m *Model) now() time.Time { return m.c.Clock()() }
 
 func (m *Model) watch() tea.Cmd {
 	pane, seq := m.id, m.watchSeq
@@ -176,7 +167,7 @@ func (m *Model) loadFacts() tea.Cmd {
 		return nil
 	}
 	m.factsSeq = nextSeq()
-	pane, seq, c, now := m.id, m.factsSeq, m.c.Client, clock(m.c)
+	pane, seq, c, now := m.id, m.factsSeq, m.c.Client, m.c.Clock()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), factsTimeout)
 		defer cancel()

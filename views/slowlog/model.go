@@ -183,7 +183,7 @@ func (m *Model) load() tea.Cmd {
 		return nil
 	}
 	m.loadSeq = nextSeq()
-	pane, seq, c, now := m.id, m.loadSeq, m.c.Client, clock(m.c)
+	pane, seq, c, now := m.id, m.loadSeq, m.c.Client, m.c.Clock()
 	askThr, thrWhy := !m.thrRefused, m.thrWhy
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
@@ -228,16 +228,7 @@ func probeNodes(ctx context.Context, c *redisops.Client, askThr bool) (nodes int
 	return nodes, v["latency-monitor-threshold"], "", false
 }
 
-func (m *Model) now() time.Time { return clock(m.c)() }
-
-// clock is Common's clock (pinned in tests), captured by value so that a
-// command never reads the model from its goroutine.
-func clock(c *views.Common) func() time.Time {
-	if c.Now != nil {
-		return c.Now
-	}
-	return time.Now
-}
+func (m *Model) now() time.Time { return m.c.Clock()() }
 
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {

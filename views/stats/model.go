@@ -291,12 +291,7 @@ func (m *Model) p99ms() float64 {
 	return float64(m.latency.P99()) / float64(time.Millisecond)
 }
 
-func (m *Model) now() time.Time {
-	if m.c.Now != nil {
-		return m.c.Now()
-	}
-	return time.Now()
-}
+func (m *Model) now() time.Time { return m.c.Clock()() }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
