@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/decode"
+	"github.com/coldcopy/cachedeck/redisops"
+)
+
+// invalidateJSON is the headless contract of `cachedeck invalidate --json`.
+type invalidateJSON struct {
+	Patterns   []string `json:"patterns"`
+	DryRun     bool     `json:"dry_run"`
+	Matched    int64    `json:"matched"`
+	Deleted    int64    `json:"deleted"`
+	DurationMs int64    `json:"duration_ms"`
+	Cancelled  bool     `json:"cancelled"`
+}
+
+func (a *app) invalidateCmd() *cobra.Command {
+	var patterns, recipeArgs []string
+	var recipe, backup string
+	var dryRun, yes, asJSON bool
+	var rate int
+	var budget time.Duration
+	cmd := &cobra.Command{
+		Use:   "invalidate --pattern P... | --recipe R --arg k=v... [--dry-run] [--yes] [--rate N] [--budget D] [--backup FILE] [--json]",
+		Short: "Delete the keys matching glob patterns (SCAN + pipelined UNLINK), previewed, confirmed and audited",
+		Long: `invalidate previews the keys the patterns match (exact count, a sample,
+counts per namespace, a bytes estimate), asks for the pattern to be typed
+back (or takes --yes), then deletes them with SCAN MATCH and pipelined
+UNLINK on every master, paced by --rate and by the latency governor
+(--budget). Glob escapes (\*, \?, \[) are honoured. --backup FILE saves
+every key (DUMP and remaining TTL) before deleting it; 'cachedeck restore
+FILE' puts them back. Ctrl-C stops within one batch and reports the exact
+number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
+		Args: exactArgs(0, "no arguments"),
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&patterns, "pattern", nil, "glob pattern (repeatable)")
+	f.StringVar(&recipe, "recipe", "", "the app's invalidation recipe: "+strings.Join(redisops.RecipeNames(), ", "))
+	f.StringArrayVar(&recipeArgs, "arg", nil, "recipe argument k=v (ws, lead, campaign, integration)")
+	f.BoolVar(&dryRun, "dry-run", false, "preview only: delete nothing")
+	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	f.IntVar(&rate, "rate", 0, "at most N keys per second (0: unpaced)")
+	f.DurationVar(&budget, "budget", redisops.DefaultGovernorBudget, "p99 latency budget of the load governor (0: off)")
+	f.StringVar(&backup, "backup", "", "write every key (DUMP + TTL, NDJSON) to FILE before deleting it")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON (the preview goes to stderr)")
+	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+		if recipe != "" {
+			args := map[string]string{}
+			for _, kv := range recipeArgs {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return usagef("--arg %q is not k=v", kv)
+				}
+				args[k] = v
+			}
+			ps, err := redisops.Recipe(recipe, args)
+			if err != nil {
+				return usageError{err}
+			}
+			patterns = append(patterns, ps...)
+		} else if len(recipeArgs) > 0 {
+			return usagef("--arg goes with --recipe")
+		}
+		if len(patterns) == 0 {
+			return usagef("give at least one --pattern or a --recipe")
+		}
+		if slices.Contains(patterns, "") {
+			return usagef("--pattern must not be empty")
+		}
+		if rate < 0 || budget < 0 {
+			return usagef("--rate and --budget must not be negative")
+		}
+		if !dryRun && !yes && !stdinIsTerminal() {
+			return usagef("invalidate deletes keys: add --yes to confirm (no terminal to ask on)")
+		}
+		ctx := cmd.Context()
+		c, s, err := a.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if !dryRun {
+			if s.readOnly {
+				return errors.New("read-only mode: invalidate deletes keys, so it is not run (drop --read-only or use another profile)")
+			}
+			if ok, why := c.WriteAccess(ctx); !ok {
+				return fmt.Errorf("read-only: %s; nothing was deleted", why)
+			}
+		}
+		pw := a.stdout
+		if asJSON {
+			pw = a.stderr
+		}
+		prev, err := c.Preview(ctx, patterns, 10)
+		if err != nil {
+			return err
+		}
+		writePreview(pw, prev)
+		if dryRun {
+			return a.writeInvalidateResult(asJSON, &redisops.InvalidateResult{Patterns: patterns, DryRun: true, Matched: prev.Matched})
+		}
+		// A production profile asks whenever there is a terminal to ask on,
+		// --yes or not; --yes alone serves headless runs.
+		if !yes || (s.production && stdinIsTerminal()) {
+			if err := confirmPatterns(a.stderr, os.Stdin, patterns); err != nil {
+				return err
+			}
+		}
+		auditLog, err := audit.Open(a.auditPath())
+		if err != nil {
+			return fmt.Errorf("%w: nothing was deleted", err)
+		}
+		defer auditLog.Close()
+		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Matched: prev.Matched, Outcome: audit.Attempted}
+		if err := auditLog.Append(entry); err != nil {
+			return fmt.Errorf("%w: nothing was deleted", err)
+		}
+		o := redisops.InvalidateOptions{Patterns: patterns, Rate: rate}
+		if budget > 0 {
+			g := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
+			g.Start(ctx)
+			defer g.Stop()
+			o.Governor = g
+		}
+		if backup != "" {
+			bf, err := os.OpenFile(backup, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return fmt.Errorf("backup: %w: nothing was deleted", err)
+			}
+			bw := bufio.NewWriterSize(bf, 1<<20)
+			o.Backup = &syncedWriter{w: bw, f: bf}
+			defer bf.Close()
+		}
+		if !asJSON && stdinIsTerminal() {
+			total := prev.Matched
+			o.Progress = func(p redisops.InvalidateProgress) {
+				writeProgress(a.stderr, p, total)
+			}
+		}
+		res, runErr := c.Invalidate(ctx, o)
+		if o.Progress != nil {
+			fmt.Fprintln(a.stderr)
+		}
+		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Outcome: audit.Done}
+		if res != nil {
+			entry.Matched, entry.Deleted, entry.DurationMs = res.Matched, res.Deleted, res.Duration.Milliseconds()
+			if res.Cancelled {
+				entry.Outcome = audit.Cancelled
+			}
+		}
+		if runErr != nil {
+			entry.Outcome, entry.Error = audit.Failed, runErr.Error()
+		}
+		auditErr := auditLog.Append(entry)
+		if runErr != nil {
+			if res != nil {
+				return fmt.Errorf("%w (%d keys deleted before the failure)", runErr, res.Deleted)
+			}
+			return runErr
+		}
+		if err := a.writeInvalidateResult(asJSON, res); err != nil {
+			return err
+		}
+		if auditErr != nil {
+			return fmt.Errorf("the keys were deleted, but the audit log could not be written: %w", auditErr)
+		}
+		if res.Cancelled {
+			return fmt.Errorf("cancelled: %d keys deleted", res.Deleted)
+		}
+		return nil
+	})
+	return cmd
+}
+
+// auditPath is where mutations are recorded.
+func (a *app) auditPath() string { return audit.DefaultPath() }
+
+// syncedWriter flushes and fsyncs after every batch: the backup of a batch
+// is on disk before the batch is unlinked.
+type syncedWriter struct {
+	w *bufio.Writer
+	f *os.File
+}
+
+func (s *syncedWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		return n, err
+	}
+	if err := s.w.Flush(); err != nil {
+		return n, err
+	}
+	return n, s.f.Sync()
+}
+
+func displayPatterns(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = decode.DisplayKey(p)
+	}
+	return out
+}
+
+func (a *app) writeInvalidateResult(asJSON bool, r *redisops.InvalidateResult) error {
+	if asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(invalidateJSON{Patterns: r.Patterns, DryRun: r.DryRun, Matched: r.Matched, Deleted: r.Deleted, DurationMs: r.Duration.Milliseconds(), Cancelled: r.Cancelled})
+	}
+	switch {
+	case r.DryRun:
+		_, err := fmt.Fprintf(a.stdout, "dry run: %d keys would be deleted\n", r.Matched)
+		return err
+	case r.Cancelled:
+		_, err := fmt.Fprintf(a.stdout, "cancelled: %d keys deleted of %d matched in %s\n", r.Deleted, r.Matched, r.Duration.Round(time.Millisecond))
+		return err
+	}
+	_, err := fmt.Fprintf(a.stdout, "%d keys deleted (%d matched) in %s\n", r.Deleted, r.Matched, r.Duration.Round(time.Millisecond))
+	return err
+}
+
+func writePreview(w io.Writer, p *redisops.InvalidatePreview) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "patterns: %s\n", strings.Join(displayPatterns(p.Patterns), "  "))
+	fmt.Fprintf(&b, "matched: %d keys", p.Matched)
+	if p.BytesEstimate >= 0 {
+		fmt.Fprintf(&b, ", about %s", humanBytes(p.BytesEstimate))
+	}
+	b.WriteString("\n")
+	ns := make([]string, 0, len(p.Namespaces))
+	for n := range p.Namespaces {
+		ns = append(ns, n)
+	}
+	slices.SortFunc(ns, func(x, y string) int { return int(p.Namespaces[y] - p.Namespaces[x]) })
+	for i, n := range ns {
+		if i == 10 {
+			fmt.Fprintf(&b, "  … %d more namespaces\n", len(ns)-10)
+			break
+		}
+		name := decode.DisplayKey(n)
+		if n == "" {
+			name = "(no prefix)"
+		}
+		fmt.Fprintf(&b, "  %-30s %d\n", name, p.Namespaces[n])
+	}
+	if len(p.Sample) > 0 {
+		b.WriteString("sample:\n")
+		for _, k := range p.Sample {
+			fmt.Fprintf(&b, "  %s\n", decode.DisplayKey(k))
+		}
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", warn)
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func writeProgress(w io.Writer, p redisops.InvalidateProgress, total int64) {
+	rate := 0.0
+	if s := p.Elapsed.Seconds(); s > 0 {
+		rate = float64(p.Deleted) / s
+	}
+	eta := "?"
+	if rate > 0 && total > p.Matched {
+		eta = time.Duration(float64(total-p.Matched) / rate * float64(time.Second)).Round(time.Second).String()
+	} else if total <= p.Matched {
+		eta = "0s"
+	}
+	fmt.Fprintf(w, "\rdeleted %d of ~%d  %.0f keys/s  ETA %s   ", p.Deleted, total, rate, eta)
+}
+
+// confirmPatterns asks the operator to type the patterns back exactly.
+func confirmPatterns(w io.Writer, r io.Reader, patterns []string) error {
+	want := strings.Join(patterns, " ")
+	fmt.Fprintf(w, "Type the pattern%s to delete the matching keys (%s): ", map[bool]string{true: "s, separated by spaces,", false: ""}[len(patterns) > 1], want)
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return errors.New("no answer: nothing was deleted")
+	}
+	if strings.TrimRight(line, "\r\n") != want {
+		return errors.New("the typed pattern does not match: nothing was deleted")
+	}
+	return nil
+}

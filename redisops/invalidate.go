@@ -1,0 +1,287 @@
+package redisops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultInvalidateBatch is the SCAN COUNT hint and the UNLINK pipeline size.
+const DefaultInvalidateBatch = 1000
+
+// InvalidateOptions shape a pattern invalidation.
+type InvalidateOptions struct {
+	Patterns []string
+	Rate     int       // keys per second; 0 = unpaced
+	Governor *Governor // optional: Wait before each batch
+	Batch    int       // default DefaultInvalidateBatch
+	DryRun   bool      // count only: nothing is deleted or backed up
+	// Backup, when set, receives DUMP + remaining TTL of every key of a
+	// batch (see WriteBackupRecord) before the batch is unlinked.
+	Backup   io.Writer
+	Progress func(InvalidateProgress)
+}
+
+// InvalidateProgress is how far an invalidation has got.
+type InvalidateProgress struct {
+	Matched, Deleted int64
+	Elapsed          time.Duration
+}
+
+// InvalidateResult sums up an invalidation, finished or cancelled.
+type InvalidateResult struct {
+	Patterns  []string
+	DryRun    bool
+	Matched   int64 // distinct keys found by SCAN MATCH over every pattern
+	Deleted   int64 // sum of UNLINK replies: exact
+	Duration  time.Duration
+	Cancelled bool
+}
+
+// InvalidatePreview is what an invalidation would touch.
+type InvalidatePreview struct {
+	Patterns      []string
+	Matched       int64            // exact, distinct over the patterns
+	Sample        []string         // the first keys found
+	Namespaces    map[string]int64 // keys per first segment ("lead:"; "" without delimiter)
+	BytesEstimate int64            // MEMORY USAGE of the sample scaled to Matched; -1 unknown
+	Warnings      []string
+}
+
+// PatternWarnings explains what is costly or surprising about patterns.
+func PatternWarnings(patterns []string) []string {
+	var out []string
+	for _, p := range patterns {
+		if p != "" && strings.ContainsAny(p[:1], "*?[") {
+			out = append(out, fmt.Sprintf("%q: leading wildcard: scans the whole keyspace", p))
+		}
+	}
+	return out
+}
+
+func checkPatterns(patterns []string) error {
+	if len(patterns) == 0 {
+		return errors.New("invalidate: no pattern")
+	}
+	for _, p := range patterns {
+		if p == "" {
+			return errors.New("invalidate: empty pattern")
+		}
+	}
+	return nil
+}
+
+func firstSegment(key string) string {
+	if i := strings.IndexByte(key, ':'); i >= 0 {
+		return key[:i+1]
+	}
+	return ""
+}
+
+// Preview counts the keys the patterns match (SCAN MATCH on every master,
+// duplicates dropped), keeps the first sample of them, counts them per
+// namespace and estimates their bytes from MEMORY USAGE of the sample.
+func (c *Client) Preview(ctx context.Context, patterns []string, sample int) (*InvalidatePreview, error) {
+	if err := checkPatterns(patterns); err != nil {
+		return nil, err
+	}
+	p := &InvalidatePreview{Patterns: patterns, Namespaces: map[string]int64{}, BytesEstimate: -1, Warnings: PatternWarnings(patterns)}
+	var seen *seenSet // across patterns; Scan drops duplicates within one
+	if len(patterns) > 1 {
+		seen = newSeenSet()
+	}
+	for _, pat := range patterns {
+		_, err := c.Scan(ctx, ScanOptions{Match: pat}, func(batch []ScannedKey) error {
+			for _, k := range batch {
+				if seen != nil && !seen.add(k.Key) {
+					continue
+				}
+				p.Matched++
+				if len(p.Namespaces) < DefaultMemoryNamespaces {
+					p.Namespaces[firstSegment(k.Key)]++
+				} else if _, ok := p.Namespaces[firstSegment(k.Key)]; ok {
+					p.Namespaces[firstSegment(k.Key)]++
+				} else {
+					p.Namespaces[OtherNamespace]++
+				}
+				if len(p.Sample) < sample {
+					p.Sample = append(p.Sample, k.Key)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return p, err
+		}
+	}
+	if len(p.Sample) > 0 {
+		pipe := c.rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, len(p.Sample))
+		for i, k := range p.Sample {
+			cmds[i] = pipe.MemoryUsage(ctx, k)
+		}
+		_, _ = pipe.Exec(ctx)
+		var sum, n int64
+		refused := ""
+		for _, cmd := range cmds {
+			if v, err := cmd.Result(); err == nil {
+				sum += v
+				n++
+			} else if r := Refusal(err); r != "" {
+				refused = r
+			}
+		}
+		switch {
+		case n > 0:
+			p.BytesEstimate = sum * p.Matched / n
+		case refused != "":
+			p.Warnings = append(p.Warnings, "bytes unknown: MEMORY USAGE "+refused)
+		}
+	} else if p.Matched == 0 {
+		p.BytesEstimate = 0
+	}
+	return p, nil
+}
+
+// Invalidate deletes every key matching the patterns: SCAN MATCH on every
+// master (the walk runs ahead of the deleter, so scanning and unlinking
+// overlap) and one pipeline of UNLINK per batch. Deleted is the sum of the
+// UNLINK replies, so it is exact: a key matched by two patterns, or
+// unlinked again by a retried pipeline, answers 0 the second time.
+// Cancelling ctx stops before the next batch; the batch in flight
+// finishes, and the result comes back with Cancelled and a nil error.
+// No list of keys is kept: memory holds a few batches and the scan's
+// duplicate filter (16 bytes per matched key).
+func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*InvalidateResult, error) {
+	if err := checkPatterns(o.Patterns); err != nil {
+		return nil, err
+	}
+	if o.Batch <= 0 {
+		o.Batch = DefaultInvalidateBatch
+	}
+	if o.Rate > 0 {
+		o.Batch = max(1, min(o.Batch, o.Rate/10)) // pace smoothly: about ten batches a second
+	}
+	start := time.Now()
+	res := &InvalidateResult{Patterns: o.Patterns, DryRun: o.DryRun}
+	// Scan drops the duplicates of one pattern. A key two patterns match is
+	// gone by the time the second pattern is walked, except in a dry run:
+	// only then is a filter across patterns needed.
+	var seen *seenSet
+	if o.DryRun && len(o.Patterns) > 1 {
+		seen = newSeenSet()
+	}
+	var lastProgress time.Time
+	report := func(force bool) {
+		if o.Progress != nil && (force || time.Since(lastProgress) >= memProgressEvery) {
+			lastProgress = time.Now()
+			o.Progress(InvalidateProgress{Matched: res.Matched, Deleted: res.Deleted, Elapsed: time.Since(start)})
+		}
+	}
+	// Work already sent must complete so that the count stays exact.
+	work := context.WithoutCancel(ctx)
+	var runErr error
+	for _, pat := range o.Patterns {
+		if ctx.Err() != nil {
+			break
+		}
+		_, err := c.Scan(ctx, ScanOptions{Match: pat, Count: int64(o.Batch)}, func(batch []ScannedKey) error {
+			if ctx.Err() != nil {
+				return ErrStopScan
+			}
+			fresh := make([]string, 0, len(batch))
+			for _, k := range batch {
+				if seen == nil || seen.add(k.Key) {
+					fresh = append(fresh, k.Key)
+				}
+			}
+			for len(fresh) > 0 {
+				n := min(len(fresh), o.Batch)
+				part := fresh[:n]
+				fresh = fresh[n:]
+				if ctx.Err() != nil {
+					return ErrStopScan
+				}
+				if !o.DryRun {
+					if err := c.pace(ctx, o, res.Matched+int64(n), start); err != nil {
+						return ErrStopScan
+					}
+				}
+				res.Matched += int64(len(part))
+				if o.DryRun {
+					continue
+				}
+				if o.Backup != nil {
+					if err := c.backupBatch(work, o.Backup, part); err != nil {
+						return err
+					}
+				}
+				deleted, err := c.unlinkBatch(work, part)
+				res.Deleted += deleted
+				if err != nil {
+					return err
+				}
+				report(false)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			runErr = err
+			break
+		}
+	}
+	res.Duration = time.Since(start)
+	res.Cancelled = ctx.Err() != nil && runErr == nil
+	report(true)
+	return res, runErr
+}
+
+// pace waits for the governor and for the rate limit before a batch: the
+// batch is sent no earlier than sent/Rate seconds after the start, sent
+// counting the batch itself.
+func (c *Client) pace(ctx context.Context, o InvalidateOptions, sent int64, start time.Time) error {
+	if o.Governor != nil {
+		if err := o.Governor.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	if o.Rate > 0 {
+		due := start.Add(time.Duration(float64(sent) / float64(o.Rate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// unlinkBatch unlinks keys in one pipeline (one UNLINK per key: keys of
+// one batch may hash to different slots) and sums the replies.
+func (c *Client) unlinkBatch(ctx context.Context, keys []string) (int64, error) {
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.Unlink(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	var n int64
+	for _, cmd := range cmds {
+		if cmd.Err() == nil {
+			n += cmd.Val()
+		}
+	}
+	if err != nil {
+		return n, fmt.Errorf("unlink: %w", explainCommandErr(err, "UNLINK"))
+	}
+	return n, nil
+}

@@ -1,0 +1,158 @@
+package redisops_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/internal/redistest"
+	"github.com/coldcopy/cachedeck/redisops"
+)
+
+// fillKeys writes n keys prefix0..prefix<n-1> in one pipeline.
+func fillKeys(t *testing.T, rdb redis.Cmdable, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	pipe := rdb.Pipeline()
+	for i := 0; i < n; i++ {
+		pipe.Set(ctx, fmt.Sprintf("%s%d", prefix, i), "v", 0)
+	}
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+}
+
+func TestInvalidateExactCountsStandalone(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	rdb := c.Redis()
+	fillKeys(t, rdb, "temp:", 2500)
+	fillKeys(t, rdb, "lead:", 300)
+	// A literal "temp:*" key, binary keys.
+	for _, k := range []string{"temp:*", "temp:\xff\xfe", "temp:new\nline", "temp:with space"} {
+		require.NoError(t, rdb.Set(ctx, k, "v", 0).Err())
+	}
+
+	prev, err := c.Preview(ctx, []string{"temp:*", "lead:1*"}, 5)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2504+111, prev.Matched)
+	assert.Len(t, prev.Sample, 5)
+	assert.EqualValues(t, 2504, prev.Namespaces["temp:"])
+	assert.EqualValues(t, 111, prev.Namespaces["lead:"])
+	assert.Positive(t, prev.BytesEstimate)
+	assert.Empty(t, prev.Warnings)
+
+	p2, err := c.Preview(ctx, []string{"*:1"}, 1)
+	require.NoError(t, err)
+	assert.Contains(t, p2.Warnings[0], "leading wildcard: scans the whole keyspace")
+
+	// The literal key alone.
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{`temp:\*`}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, res.Matched)
+	assert.EqualValues(t, 1, res.Deleted)
+	assert.EqualValues(t, 0, rdb.Exists(ctx, "temp:*").Val())
+	assert.EqualValues(t, 1, rdb.Exists(ctx, "temp:0").Val())
+
+	// Dry run deletes nothing.
+	res, err = c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, DryRun: true})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2503, res.Matched)
+	assert.Zero(t, res.Deleted)
+
+	// Overlapping patterns: counted once.
+	var progress int
+	res, err = c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*", "temp:1*"}, Batch: 200, Progress: func(redisops.InvalidateProgress) { progress++ }})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2503, res.Matched)
+	assert.EqualValues(t, 2503, res.Deleted)
+	assert.False(t, res.Cancelled)
+	assert.Positive(t, progress)
+	assert.EqualValues(t, 300, rdb.DBSize(ctx).Val())
+}
+
+func TestInvalidateCluster(t *testing.T) {
+	cl := redistest.Cluster(t, 3)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
+	require.True(t, c.IsCluster())
+	ctx := context.Background()
+	fillKeys(t, c.Redis(), "temp:", 3000)
+	fillKeys(t, c.Redis(), "keep:", 100)
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Batch: 100})
+	require.NoError(t, err)
+	assert.EqualValues(t, 3000, res.Matched)
+	assert.EqualValues(t, 3000, res.Deleted)
+	keys, _ := scanAll(t, c, redisops.ScanOptions{})
+	assert.Len(t, keys, 100)
+}
+
+func TestInvalidateCancelKeepsExactCount(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	fillKeys(t, c.Redis(), "temp:", 5000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Batch: 100,
+		Progress: func(p redisops.InvalidateProgress) {
+			if p.Deleted > 0 {
+				cancel() // after the first batch
+			}
+		}})
+	require.NoError(t, err)
+	assert.True(t, res.Cancelled)
+	left := c.Redis().DBSize(context.Background()).Val()
+	assert.Less(t, res.Deleted, int64(5000))
+	assert.Positive(t, res.Deleted)
+	assert.EqualValues(t, 5000-left, res.Deleted, "the reported count is exactly what was deleted")
+	assert.LessOrEqual(t, res.Deleted, int64(200), "stops within one batch")
+}
+
+func TestInvalidateRatePaced(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	fillKeys(t, c.Redis(), "temp:", 300)
+	g := redisops.NewGovernor(c, redisops.GovernorOptions{})
+	g.Start(context.Background())
+	defer g.Stop()
+	res, err := c.Invalidate(context.Background(), redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Rate: 1000, Governor: g})
+	require.NoError(t, err)
+	assert.EqualValues(t, 300, res.Deleted)
+	assert.GreaterOrEqual(t, res.Duration.Milliseconds(), int64(150), "300 keys at 1000/s take about 0.3 s")
+}
+
+func TestInvalidateSurvivesDroppedConnections(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	fillKeys(t, c.Redis(), "temp:", 4000)
+	killer := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	kills := 0
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Batch: 100,
+		Progress: func(p redisops.InvalidateProgress) {
+			if kills < 3 {
+				kills++
+				// Drop every connection but the killer's own.
+				require.NoError(t, killer.Redis().Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err())
+			}
+		}})
+	require.NoError(t, err)
+	assert.Positive(t, kills)
+	assert.EqualValues(t, 0, c.Redis().DBSize(ctx).Val())
+	assert.EqualValues(t, 4000, res.Deleted, "reconnected and carried on; counted once")
+	assert.EqualValues(t, 4000, res.Matched)
+}
+
+func TestInvalidateDryRunOverlappingPatterns(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	fillKeys(t, c.Redis(), "temp:", 500)
+	res, err := c.Invalidate(context.Background(), redisops.InvalidateOptions{Patterns: []string{"temp:*", "temp:1*"}, DryRun: true})
+	require.NoError(t, err)
+	assert.EqualValues(t, 500, res.Matched)
+	assert.Zero(t, res.Deleted)
+	assert.EqualValues(t, 500, c.Redis().DBSize(context.Background()).Val())
+}

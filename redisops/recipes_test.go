@@ -1,0 +1,55 @@
+package redisops_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/internal/redistest"
+	"github.com/coldcopy/cachedeck/redisops"
+)
+
+func TestRecipes(t *testing.T) {
+	cases := map[string]struct {
+		args map[string]string
+		want []string
+	}{
+		"workspace":   {map[string]string{"ws": "W"}, []string{"workspace:W*", "*:workspace:W:*"}},
+		"lead":        {map[string]string{"ws": "W", "lead": "L"}, []string{"leads:workspace:W:*", "lead:L*", "analytics:lead:L:*"}},
+		"campaign":    {map[string]string{"ws": "W", "campaign": "C"}, []string{"campaigns:workspace:W*", "analytics:workspace:W:*", "campaign:C*", "analytics:campaign:C:*"}},
+		"analytics":   {map[string]string{"ws": "W"}, []string{"analytics:workspace:W:*", "analytics:campaign:*"}},
+		"integration": {map[string]string{"ws": "W", "integration": "hubspot"}, []string{"hubspot:*", "workspace:W:hubspot:*"}},
+	}
+	for name, tc := range cases {
+		got, err := redisops.Recipe(name, tc.args)
+		require.NoError(t, err, name)
+		assert.Equal(t, tc.want, got, name)
+	}
+	got, err := redisops.Recipe("lead", map[string]string{"ws": "w*", "lead": `a?[b]\`})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`leads:workspace:w\*:*`, `lead:a\?\[b\]\\*`, `analytics:lead:a\?\[b\]\\:*`}, got)
+
+	_, err = redisops.Recipe("lead", map[string]string{"ws": "W"})
+	assert.ErrorContains(t, err, "needs lead")
+	_, err = redisops.Recipe("nope", nil)
+	assert.ErrorContains(t, err, "unknown recipe")
+	_, err = redisops.Recipe("workspace", map[string]string{"ws": "W", "x": "y"})
+	assert.ErrorContains(t, err, `not "x"`)
+}
+
+func TestRecipeEscapingDoesNotWiden(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	for _, k := range []string{"lead:*", "lead:*:enrichment", "lead:42", "lead:42:enrichment"} {
+		require.NoError(t, c.Redis().Set(ctx, k, "v", 0).Err())
+	}
+	ps, err := redisops.Recipe("lead", map[string]string{"ws": "W", "lead": "*"})
+	require.NoError(t, err)
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: ps})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, res.Deleted)
+	assert.EqualValues(t, 2, c.Redis().Exists(ctx, "lead:42", "lead:42:enrichment").Val())
+}
