@@ -46,6 +46,11 @@ type KeyMap struct {
 	CopyKey   key.Binding
 	CopyValue key.Binding
 	MorePage  key.Binding // next page of a collection
+
+	// Key edits (inspector): capital letters, each opens a dialog first.
+	DeleteKey key.Binding
+	SetTTL    key.Binding
+	Persist   key.Binding
 }
 
 // Default is the console's keymap: arrows and vim keys.
@@ -85,5 +90,9 @@ func Default() KeyMap {
 		CopyKey:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy key")),
 		CopyValue: key.NewBinding(key.WithKeys("Y"), key.WithHelp("Y", "copy value")),
 		MorePage:  key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "more members")),
+
+		DeleteKey: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "delete key…")),
+		SetTTL:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "set TTL (expire)…")),
+		Persist:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "remove TTL (persist)…")),
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/auditlog"
 	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/inspector"
 	"github.com/coldcopy/cachedeck/views/keys"
@@ -12,13 +13,15 @@ import (
 
 // NewConsole is the console as shipped: the Keys tab first, with the keys
 // pane on the left and the inspector on the right, then one full-width
-// tab per live-operations pane.
+// tab per live-operations pane, and the audit log last.
 func NewConsole(o Options) *Model {
 	m := New(o)
 	c := m.Common()
+	insp := inspector.New(c)
+	insp.Profile = o.ProfileName
 	m.AddTab(Tab{
 		Title:   "Keys",
-		Panes:   []views.Pane{keys.New(c), inspector.New(c)},
+		Panes:   []views.Pane{keys.New(c), insp},
 		Titles:  []string{"Keys", "Inspector"},
 		Weights: []int{2, 3},
 	})
@@ -35,6 +38,7 @@ func NewConsole(o Options) *Model {
 		{"Slowlog", slow},
 		{"Memory", memory.New(c)},
 		{"Clients", cl},
+		{"Audit", auditlog.New(c)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

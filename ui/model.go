@@ -81,7 +81,7 @@ func (m *Model) AddTab(t Tab) {
 // Init starts every pane and the health probe, and asks the terminal for
 // its background colour to pick dark or light styles.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startPing()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startPing(), m.probeWriteAccess()}
 	for _, t := range m.tabs {
 		for _, p := range t.Panes {
 			cmds = append(cmds, p.Init())
@@ -111,6 +111,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case flashExpiredMsg:
 		m.flash.expire(msg)
 		return m, nil
+	case writeAccessMsg:
+		return m, m.writeAccessDone(msg)
 	case pingTickMsg:
 		return m, m.startPing()
 	case pingResultMsg:

@@ -125,6 +125,12 @@ type Model struct {
 	qlen      int
 	hits      []int // table search: matching rows
 	matchIdx  int
+
+	// Key edits (edits.go). Profile names the connection profile in audit
+	// entries; AuditPath overrides audit.DefaultPath().
+	ed        edits
+	Profile   string
+	AuditPath string
 }
 
 // New returns an empty inspector; it shows a key once it receives a
@@ -235,8 +241,9 @@ func (m *Model) SetShown(shown bool) tea.Cmd {
 	return m.ensureTick()
 }
 
-// Capturing implements views.Pane: true while the search box is open.
-func (m *Model) Capturing() bool { return m.searching }
+// Capturing implements views.Pane: true while the search box, an edit
+// dialog or the TTL input is open.
+func (m *Model) Capturing() bool { return m.searching || m.ed.stage != editNone }
 
 // Update implements views.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -251,8 +258,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.loaded(msg)
 	case ttlTickMsg:
 		return m.onTick(msg)
+	case editDoneMsg:
+		return m.editDone(msg)
 	case tea.PasteMsg:
-		if m.searching {
+		if m.ed.stage == editInputTTL {
+			m.insertTTL(msg.Content)
+		} else if m.searching {
 			m.insert(msg.Content)
 		}
 	case tea.KeyPressMsg:
@@ -556,6 +567,9 @@ func (m *Model) bodyHeight() int {
 // ShortHelp implements views.Pane.
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.keys
+	if m.ed.stage != editNone {
+		return editHelp(m.ed.stage)
+	}
 	if m.inTable() {
 		h := []key.Binding{k.Open, k.Search}
 		if m.report.Cursor != "" {
@@ -573,13 +587,15 @@ func (m *Model) ShortHelp() []key.Binding {
 	return append(h, k.CopyValue, k.Refresh)
 }
 
-// FullHelp implements views.Pane.
+// FullHelp implements views.Pane. The key edits are listed here (the ?
+// screen), not in the footer, which they would crowd out; in a read-only
+// session they are absent.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, m.hscrollLeft(), m.hscrollRight()},
 		{k.ViewMode, k.Wrap, k.Search, k.NextMatch, k.PrevMatch},
-		{k.Open, k.Back, k.MorePage, k.CopyKey, k.CopyValue, k.Refresh},
+		append([]key.Binding{k.Open, k.Back, k.MorePage, k.CopyKey, k.CopyValue, k.Refresh}, m.editBindings()...),
 	}
 }
 

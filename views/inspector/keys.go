@@ -14,11 +14,16 @@ import (
 )
 
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.ed.stage != editNone {
+		return m.editKey(k)
+	}
 	if m.searching {
 		return m.searchKey(k)
 	}
 	keys := m.keys
 	switch {
+	case m.isEditKey(k):
+		return m.startEdit(k)
 	case key.Matches(k, keys.Refresh):
 		return m.refresh()
 	case key.Matches(k, keys.CopyKey):

@@ -34,7 +34,7 @@ func (m *Model) View() string {
 	}
 	m.body(&b, bodyH)
 	b.WriteString(fit(m.status(bodyH), w, m.paint.ell))
-	return b.String()
+	return m.editOverlay(b.String())
 }
 
 // Header row priorities: when the pane is short, the rows of the lowest

@@ -1,0 +1,381 @@
+package inspector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/decode"
+	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
+)
+
+// Key edits: D deletes the key (UNLINK), E sets its TTL (PEXPIRE), P
+// removes it (PERSIST). Each opens a dialog stating the exact effect and
+// runs only on y, through widgets.RunAudited; none exists in a read-only
+// session.
+
+// editTimeout bounds one edit, its audit lines included.
+const editTimeout = 10 * time.Second
+
+// Audit actions of the key edits.
+const (
+	ActionDelete  = "delete-key"
+	ActionSetTTL  = "set-ttl"
+	ActionPersist = "persist"
+)
+
+// editStage is where an edit is: its dialog, or the TTL input before it.
+type editStage uint8
+
+const (
+	editNone editStage = iota
+	editConfirmDelete
+	editInputTTL
+	editConfirmTTL
+	editConfirmPersist
+)
+
+// edits is the inspector's key-edit state.
+type edits struct {
+	stage editStage
+	key   string // the raw key the dialog is about
+	input []rune // the TTL being typed
+	inErr string // why the typed TTL was refused
+	ttl   time.Duration
+	text  string // the dialog's text
+	seq   uint64 // the edit in flight, 0 when none
+	log   *audit.Log
+}
+
+// editDoneMsg is an edit's outcome.
+type editDoneMsg struct {
+	seq    uint64
+	key    string
+	action string
+	ttl    time.Duration
+	widgets.Audited
+}
+
+func (editDoneMsg) inspectorMsg() {}
+
+// errNoKey: the key was gone when the edit ran.
+var errNoKey = errors.New("no such key")
+
+// editSeqs numbers edits process-wide: every pane sees every message.
+var editSeqs atomic.Uint64
+
+// Editing reports whether an edit dialog or the TTL input is open.
+func (m *Model) Editing() bool { return m.ed.stage != editNone }
+
+// EditBusy reports whether an edit is running.
+func (m *Model) EditBusy() bool { return m.ed.seq != 0 }
+
+// Stop closes the audit log (the frame calls it on quit).
+func (m *Model) Stop() {
+	if m.ed.log != nil {
+		_ = m.ed.log.Close()
+		m.ed.log = nil
+	}
+}
+
+// canEdit: key edits are offered for a loaded key in a read-write session.
+func (m *Model) canEdit() bool {
+	return !m.c.ReadOnly && m.c.Client != nil && m.report != nil
+}
+
+// editBindings are the edits' help entries, empty when none is offered.
+func (m *Model) editBindings() []key.Binding {
+	if !m.canEdit() {
+		return nil
+	}
+	return []key.Binding{m.keys.DeleteKey, m.keys.SetTTL, m.keys.Persist}
+}
+
+// isEditKey says whether k is one of the edit keys.
+func (m *Model) isEditKey(k tea.KeyPressMsg) bool {
+	return key.Matches(k, m.keys.DeleteKey) || key.Matches(k, m.keys.SetTTL) || key.Matches(k, m.keys.Persist)
+}
+
+// startEdit opens the dialog (or the TTL input) of the edit k asks for.
+func (m *Model) startEdit(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case m.c.ReadOnly:
+		return views.Flash(views.FlashWarn, "read-only session: key edits (delete, TTL) are off")
+	case m.c.Client == nil:
+		return nil
+	case m.ed.seq != 0:
+		return views.Flash(views.FlashInfo, "an edit is already running")
+	case m.report == nil:
+		if m.gone {
+			return views.Flash(views.FlashInfo, "no such key: nothing to edit")
+		}
+		return nil
+	}
+	dk := decode.DisplayKey(m.key)
+	m.ed.key = m.key
+	switch {
+	case key.Matches(k, m.keys.DeleteKey):
+		m.ed.stage = editConfirmDelete
+		m.ed.text = fmt.Sprintf("Delete key %s (%s)? This runs UNLINK %s.", dk, m.sizeText(), dk)
+	case key.Matches(k, m.keys.SetTTL):
+		m.ed.stage, m.ed.input, m.ed.inErr = editInputTTL, nil, ""
+	case key.Matches(k, m.keys.Persist):
+		if m.noTTL {
+			return views.Flash(views.FlashInfo, dk+" has no TTL: nothing to remove")
+		}
+		now := "unknown"
+		if !m.expiresAt.IsZero() {
+			now = views.TTLLong(m.expiresAt.Sub(m.now()))
+		}
+		m.ed.stage = editConfirmPersist
+		m.ed.text = fmt.Sprintf("PERSIST %s: remove its TTL (now %s)", dk, now)
+	}
+	return nil
+}
+
+// sizeText is the key's type and size, for the delete dialog.
+func (m *Model) sizeText() string {
+	r := m.report
+	parts := []string{r.Type}
+	if r.Length >= 0 {
+		parts = append(parts, lengthText(r.Type, r.Length))
+	}
+	if r.MemoryBytes >= 0 {
+		parts = append(parts, views.Bytes(r.MemoryBytes)+" in memory")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// editKey handles a key while the input or a dialog is open.
+func (m *Model) editKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.ed.stage == editInputTTL {
+		return m.ttlInputKey(k)
+	}
+	stage := m.ed.stage
+	m.ed.stage = editNone
+	if k.Text != "y" {
+		return views.Flash(views.FlashInfo, "cancelled: "+decode.DisplayKey(m.ed.key)+" unchanged")
+	}
+	m.ed.seq = editSeqs.Add(1)
+	switch stage {
+	case editConfirmDelete:
+		return m.runEdit(ActionDelete, "", 0)
+	case editConfirmTTL:
+		return m.runEdit(ActionSetTTL, "ttl "+strconv.FormatInt(int64(m.ed.ttl/time.Millisecond), 10)+"ms", m.ed.ttl)
+	case editConfirmPersist:
+		return m.runEdit(ActionPersist, "", 0)
+	}
+	m.ed.seq = 0
+	return nil
+}
+
+func (m *Model) ttlInputKey(k tea.KeyPressMsg) tea.Cmd {
+	switch k.Code {
+	case tea.KeyEscape:
+		m.ed.stage = editNone
+		return nil
+	case tea.KeyEnter:
+		d, err := ParseTTL(string(m.ed.input))
+		if err != nil {
+			m.ed.inErr = err.Error()
+			return nil
+		}
+		m.ed.ttl = d
+		m.ed.stage = editConfirmTTL
+		dk := decode.DisplayKey(m.ed.key)
+		at := m.now().Add(d).UTC()
+		cmd := fmt.Sprintf("EXPIRE %s %d", dk, d/time.Second)
+		if d%time.Second != 0 {
+			cmd = fmt.Sprintf("PEXPIRE %s %d", dk, d/time.Millisecond)
+		}
+		m.ed.text = fmt.Sprintf("%s — the key will expire at %s UTC (in %s)", cmd, at.Format(atLayout(d)), views.TTLLong(d))
+		return nil
+	case tea.KeyBackspace:
+		if n := len(m.ed.input); n > 0 {
+			m.ed.input = m.ed.input[:n-1]
+		}
+		m.ed.inErr = ""
+		return nil
+	}
+	m.insertTTL(k.Text)
+	return nil
+}
+
+// atLayout shows the date too when the expiry is not today-ish.
+func atLayout(d time.Duration) string {
+	if d >= 20*time.Hour {
+		return "2006-01-02 15:04:05"
+	}
+	return "15:04:05"
+}
+
+func (m *Model) insertTTL(s string) {
+	for _, r := range s {
+		if unicode.IsPrint(r) && len(m.ed.input) < 32 {
+			m.ed.input = append(m.ed.input, r)
+		}
+	}
+	m.ed.inErr = ""
+}
+
+// ParseTTL reads a TTL: seconds ("300"), one unit ("30s", "5m", "2h",
+// "7d", "500ms") or a Go duration ("1h30m"). It must be positive: a TTL of
+// 0 would delete the key.
+func ParseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, errors.New("type a TTL: 30s, 5m, 2h, 7d or seconds")
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > int64((1<<62)/time.Second) {
+			return 0, errors.New("TTL too large")
+		}
+		d = time.Duration(n) * time.Second
+	} else if strings.HasSuffix(s, "d") {
+		n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64)
+		if err != nil || n > 100*365 {
+			return 0, fmt.Errorf("%q is not a TTL: 30s, 5m, 2h, 7d or seconds", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a TTL: 30s, 5m, 2h, 7d or seconds", s)
+		}
+	}
+	if d < time.Millisecond {
+		return 0, errors.New("the TTL must be positive (D deletes a key)")
+	}
+	return d.Truncate(time.Millisecond), nil
+}
+
+// runEdit runs the confirmed edit in a command, audited.
+func (m *Model) runEdit(action, target string, ttl time.Duration) tea.Cmd {
+	seq, raw, c, log := m.ed.seq, m.ed.key, m.c.Client, m.ed.log
+	path := widgets.AuditPath(m.AuditPath)
+	entry := audit.Entry{Server: c.Addr, Profile: m.Profile, Action: action, Key: decode.DisplayKey(raw), Target: target}
+	if action == ActionDelete {
+		entry.Matched = 1
+	}
+	return func() tea.Msg {
+		res := widgets.RunAudited(log, path, entry, editTimeout, func(ctx context.Context) error {
+			return EditKey(ctx, c, action, raw, ttl)
+		})
+		return editDoneMsg{seq: seq, key: raw, action: action, ttl: ttl, Audited: res}
+	}
+}
+
+// EditKey runs one key edit: UNLINK (ActionDelete), PEXPIRE ttl
+// (ActionSetTTL) or PERSIST (ActionPersist). A key that is not there is an
+// error, as is PERSIST on a key without a TTL.
+func EditKey(ctx context.Context, c *redisops.Client, action, k string, ttl time.Duration) error {
+	rdb := c.Redis()
+	switch action {
+	case ActionDelete:
+		n, err := rdb.Unlink(ctx, k).Result()
+		if err == nil && n == 0 {
+			err = errNoKey
+		}
+		return err
+	case ActionSetTTL:
+		ok, err := rdb.PExpire(ctx, k, ttl).Result()
+		if err == nil && !ok {
+			err = errNoKey
+		}
+		return err
+	case ActionPersist:
+		ok, err := rdb.Persist(ctx, k).Result()
+		if err == nil && !ok {
+			err = errors.New("no such key, or it has no TTL")
+		}
+		return err
+	}
+	return fmt.Errorf("unknown key edit %q", action)
+}
+
+// editDone flashes the outcome and reloads the key.
+func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
+	if msg.seq != m.ed.seq || msg.seq == 0 {
+		return nil
+	}
+	m.ed.seq = 0
+	if msg.Log != nil {
+		m.ed.log = msg.Log
+	}
+	dk := decode.DisplayKey(msg.key)
+	what := map[string]string{ActionDelete: "delete", ActionSetTTL: "set TTL of", ActionPersist: "remove TTL of"}[msg.action]
+	var flash tea.Cmd
+	switch {
+	case msg.Blocked != nil:
+		return views.Flash(views.FlashError, "did NOT "+what+" "+dk+": cannot write the audit log: "+msg.Blocked.Error())
+	case msg.Err != nil:
+		flash = views.Flash(views.FlashError, "could not "+what+" "+dk+": "+errText(msg.Err))
+	default:
+		var text string
+		switch msg.action {
+		case ActionDelete:
+			text = "deleted " + dk
+		case ActionSetTTL:
+			text = "TTL of " + dk + " set to " + views.TTLLong(msg.ttl)
+		default:
+			text = "TTL of " + dk + " removed: it no longer expires"
+		}
+		flash = views.Flash(views.FlashInfo, text)
+		if msg.AuditErr != nil {
+			flash = views.Flash(views.FlashWarn, text+", but the outcome is not in the audit log: "+msg.AuditErr.Error())
+		}
+	}
+	if m.opened && m.key == msg.key {
+		return tea.Batch(flash, m.request(loadRefresh, "", 0))
+	}
+	return flash
+}
+
+// editOverlay draws the open dialog or input over the pane's lines.
+func (m *Model) editOverlay(view string) string {
+	if m.ed.stage == editNone || m.width <= 0 || m.height <= 0 {
+		return view
+	}
+	st := m.st
+	var box []string
+	switch m.ed.stage {
+	case editInputTTL:
+		text := "TTL for " + decode.DisplayKey(m.ed.key) + ": " + string(m.ed.input) + "█"
+		note := "30s, 5m, 2h, 7d or seconds · enter to continue · esc cancels"
+		if m.ed.inErr != "" {
+			note = m.ed.inErr
+		}
+		box = widgets.Dialog(st, "Set TTL", text, note, m.width, 60)
+	default:
+		title := map[editStage]string{editConfirmDelete: "Delete key", editConfirmTTL: "Set TTL", editConfirmPersist: "Remove TTL"}[m.ed.stage]
+		box = widgets.Dialog(st, title, m.ed.text, "y to confirm · any other key cancels", m.width, 60)
+	}
+	lines := widgets.Overlay(strings.Split(view, "\n"), box, m.width, m.height)
+	return widgets.Screen(lines, m.width, m.height)
+}
+
+// editHelp is the help while an edit's input or dialog is open.
+func editHelp(stage editStage) []key.Binding {
+	if stage == editInputTTL {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+	}
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("any other key", "cancel")),
+	}
+}
