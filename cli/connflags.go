@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/config"
 	"github.com/coldcopy/cachedeck/redisops"
 )
@@ -28,6 +29,7 @@ type connFlags struct {
 	tlsSkipVerify bool
 	dialTimeout   time.Duration
 	readOnly      bool
+	auditLog      string
 	flags         *pflag.FlagSet
 }
 
@@ -45,6 +47,7 @@ func (f *connFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "INSECURE: do not verify the server certificate")
 	fs.DurationVar(&f.dialTimeout, "dial-timeout", 5*time.Second, "give up connecting after this long")
 	fs.BoolVar(&f.readOnly, "read-only", false, "never change anything on the server")
+	fs.StringVar(&f.auditLog, "audit-log", "", "append the record of every mutation to this file (default "+audit.DefaultPath()+")")
 }
 
 // session is the resolved connection: options plus what the profile says

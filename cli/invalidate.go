@@ -186,9 +186,6 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 	return cmd
 }
 
-// auditPath is where mutations are recorded.
-func (a *app) auditPath() string { return audit.DefaultPath() }
-
 // syncedWriter flushes and fsyncs after every batch: the backup of a batch
 // is on disk before the batch is unlinked.
 type syncedWriter struct {

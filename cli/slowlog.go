@@ -104,7 +104,7 @@ func (a *app) slowlogReset(cmd *cobra.Command, c *redisops.Client, s *session, y
 		}
 	}
 	// The audit log must be writable before anything changes.
-	auditLog, err := audit.Open(audit.DefaultPath())
+	auditLog, err := audit.Open(a.auditPath())
 	if err != nil {
 		return fmt.Errorf("%w: nothing was changed", err)
 	}

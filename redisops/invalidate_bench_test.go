@@ -1,0 +1,249 @@
+package redisops_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/internal/redistest"
+	"github.com/coldcopy/cachedeck/redisops"
+)
+
+// fillPrefixed writes prefix+0 … prefix+(n-1) with MSET pipelines, a few in
+// flight. The lead: keys are the ones the GET load of startGETLoad reads.
+func fillPrefixed(tb testing.TB, rdb *redis.Client, prefix string, n int) {
+	tb.Helper()
+	const perMSET, perPipe, workers = 1000, 10, 4
+	val := strings.Repeat("v", 48)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for {
+				start := int(next.Add(perMSET*perPipe)) - perMSET*perPipe
+				if start >= n {
+					return
+				}
+				pipe := rdb.Pipeline()
+				for s := start; s < min(start+perMSET*perPipe, n); s += perMSET {
+					kv := make([]any, 0, 2*perMSET)
+					for i := s; i < min(s+perMSET, n); i++ {
+						kv = append(kv, prefix+strconv.Itoa(i), val)
+					}
+					pipe.MSet(ctx, kv...)
+				}
+				if _, err := pipe.Exec(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(tb, err)
+	}
+}
+
+// vmHWM is the process's peak resident set (/proc/self/status), in bytes;
+// 0 where unavailable.
+func vmHWM() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+const luaScanUnlink = `local c = '0' local n = 0
+repeat local r = redis.call('SCAN', c, 'MATCH', ARGV[1], 'COUNT', 1000) c = r[1]
+  if #r[2] > 0 then n = n + redis.call('UNLINK', unpack(r[2])) end
+until c == '0' return n`
+
+// BenchmarkInvalidate2M deletes the 1M temp:* keys of a 2M-key database
+// (1M lead:* keys stay), refilled before every run outside the timer:
+// cachedeck unpaced, the runbook's `redis-cli --scan | xargs redis-cli DEL`
+// and the server's own limit (one EVAL looping SCAN + UNLINK: it blocks the
+// server for its whole length, which is what makes it a floor), all in the
+// same run. Then the paced run under a GET load in a child process, and
+// cachedeck's own memory during a run.
+//
+// Metrics: x-vs-redis-cli is redis-cli's time over cachedeck's;
+// pct-of-lua-floor is cachedeck's time as a percentage of the floor's
+// (115 = 15 % slower than the floor).
+func BenchmarkInvalidate2M(b *testing.B) {
+	const total, temps = 2_000_000, 1_000_000
+	srv := redistest.Standalone(b)
+	opts, _ := redis.ParseURL(srv.URL())
+	opts.ReadTimeout = 5 * time.Minute // the Lua floor answers only at the end
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	fillPrefixed(b, rdb, "lead:", total-temps)
+	refill := func(b *testing.B) {
+		b.Helper()
+		fillPrefixed(b, rdb, "temp:", temps)
+		require.Equal(b, int64(total), rdb.DBSize(ctx).Val())
+	}
+	c := connect(b, redisops.ConnOptions{URL: srv.URL()})
+
+	// timed runs fn b.N times, each on a freshly refilled database, and
+	// reports s/run and keys/s; fn returns the keys it deleted.
+	timed := func(b *testing.B, fn func() int64) time.Duration {
+		var d time.Duration
+		cpu := 0.0
+		for range b.N {
+			b.StopTimer()
+			refill(b)
+			cpu0 := serverCPU(b, rdb)
+			b.StartTimer()
+			start := time.Now()
+			n := fn()
+			d += time.Since(start)
+			b.StopTimer()
+			cpu += serverCPU(b, rdb) - cpu0
+			require.EqualValues(b, temps, n, "deleted")
+			require.Equal(b, int64(total-temps), rdb.DBSize(ctx).Val())
+			b.StartTimer()
+		}
+		d /= time.Duration(b.N)
+		b.ReportMetric(d.Seconds(), "s/run")
+		b.ReportMetric(float64(temps)/d.Seconds(), "keys/s")
+		b.ReportMetric(cpu/float64(b.N), "server-cpu-s/run")
+		return d
+	}
+	invalidate := func(b *testing.B, gov *redisops.Governor) int64 {
+		r, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Governor: gov})
+		require.NoError(b, err)
+		return r.Deleted
+	}
+
+	var cli, floor time.Duration
+	b.Run("redis-cli-scan-xargs-del", func(b *testing.B) {
+		rc := "redis-cli -h 127.0.0.1 -p " + strconv.Itoa(srv.Port)
+		cli = timed(b, func() int64 {
+			out, err := exec.Command("sh", "-c", rc+" --scan --pattern 'temp:*' | xargs "+rc+" DEL").CombinedOutput()
+			require.NoError(b, err, "%s", out)
+			var n int64
+			for _, f := range strings.Fields(string(out)) {
+				v, err := strconv.ParseInt(f, 10, 64)
+				require.NoError(b, err, "%s", f)
+				n += v
+			}
+			return n
+		})
+	})
+	b.Run("floor-server-lua-scan-unlink", func(b *testing.B) {
+		floor = timed(b, func() int64 {
+			n, err := rdb.Eval(ctx, luaScanUnlink, nil, "temp:*").Int64()
+			require.NoError(b, err)
+			return n
+		})
+	})
+	b.Run("cachedeck-unpaced", func(b *testing.B) {
+		d := timed(b, func() int64 { return invalidate(b, nil) })
+		if cli > 0 {
+			b.ReportMetric(cli.Seconds()/d.Seconds(), "x-vs-redis-cli")
+		}
+		if floor > 0 {
+			b.ReportMetric(100*d.Seconds()/floor.Seconds(), "pct-of-lua-floor")
+		}
+	})
+	b.Run("cachedeck-paced-5ms-get-load", func(b *testing.B) {
+		gov := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: 5 * time.Millisecond})
+		gov.Start(ctx)
+		defer gov.Stop()
+		var lat getLoadResult
+		for range b.N {
+			b.StopTimer()
+			refill(b)
+			stop := startGETLoad(b, srv.Addr, total-temps)
+			time.Sleep(300 * time.Millisecond) // the load and the probes settle
+			b.StartTimer()
+			start := time.Now()
+			n := invalidate(b, gov)
+			b.ReportMetric(time.Since(start).Seconds(), "s/run")
+			b.StopTimer()
+			lat = stop()
+			require.EqualValues(b, temps, n)
+			b.StartTimer()
+		}
+		b.ReportMetric(lat.P50, "get-p50-ms")
+		b.ReportMetric(lat.P99, "get-p99-ms")
+		b.ReportMetric(lat.P999, "get-p999-ms")
+		b.ReportMetric(float64(gov.P99().Microseconds())/1000, "ping-p99-ms")
+	})
+	b.Run("cachedeck-memory", func(b *testing.B) {
+		const mib = 1 << 20
+		var heapPeak, hwmBefore, hwmAfter, heapBefore uint64
+		for range b.N {
+			b.StopTimer()
+			refill(b)
+			runtime.GC()
+			debug.FreeOSMemory()
+			// Reset the peak RSS (Linux ≥ 4.0) so that the fill does not count.
+			_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heapBefore = ms.HeapInuse
+			hwmBefore = uint64(vmHWM())
+			var peak atomic.Uint64
+			done, sampled := make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(sampled)
+				t := time.NewTicker(10 * time.Millisecond)
+				defer t.Stop()
+				for {
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					if ms.HeapInuse > peak.Load() {
+						peak.Store(ms.HeapInuse)
+					}
+					select {
+					case <-done:
+						return
+					case <-t.C:
+					}
+				}
+			}()
+			b.StartTimer()
+			n := invalidate(b, nil)
+			b.StopTimer()
+			close(done)
+			<-sampled
+			hwmAfter = uint64(vmHWM())
+			heapPeak = max(heapPeak, peak.Load())
+			require.EqualValues(b, temps, n)
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(heapBefore)/mib, "heap-before-MiB")
+		b.ReportMetric(float64(heapPeak)/mib, "heap-peak-MiB")
+		b.ReportMetric(float64(hwmBefore)/mib, "rss-hwm-before-MiB")
+		b.ReportMetric(float64(hwmAfter)/mib, "rss-hwm-after-MiB")
+	})
+}
