@@ -5,6 +5,7 @@ import (
 	"github.com/coldcopy/cachedeck/views/auditlog"
 	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/inspector"
+	"github.com/coldcopy/cachedeck/views/invalidate"
 	"github.com/coldcopy/cachedeck/views/keys"
 	"github.com/coldcopy/cachedeck/views/memory"
 	"github.com/coldcopy/cachedeck/views/slowlog"
@@ -13,7 +14,8 @@ import (
 
 // NewConsole is the console as shipped: the Keys tab first, with the keys
 // pane on the left and the inspector on the right, then one full-width
-// tab per live-operations pane, and the audit log last.
+// tab per live-operations pane, the audit log, and the invalidation pane
+// last.
 func NewConsole(o Options) *Model {
 	m := New(o)
 	c := m.Common()
@@ -30,6 +32,8 @@ func NewConsole(o Options) *Model {
 	slow.Profile = o.ProfileName
 	cl := clients.New(c)
 	cl.Profile = o.ProfileName
+	inv := invalidate.New(c)
+	inv.Profile = o.ProfileName
 	for _, t := range []struct {
 		title string
 		pane  views.Pane
@@ -39,6 +43,7 @@ func NewConsole(o Options) *Model {
 		{"Memory", memory.New(c)},
 		{"Clients", cl},
 		{"Audit", auditlog.New(c)},
+		{"Invalidate", inv},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

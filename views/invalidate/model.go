@@ -1,0 +1,456 @@
+// Package invalidate is the invalidation pane: patterns typed one per line
+// or filled in from one of the app's recipes, a preview (exact count,
+// sample, namespaces, bytes, warnings), then, after the user types the
+// patterns back, a paced run with a progress bar that esc cancels with an
+// exact count. Every run goes to the audit log. A read-only session gets
+// the preview only.
+package invalidate
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
+)
+
+const (
+	// GovernorBudget is the p99 latency a run keeps the server under.
+	GovernorBudget = 5 * time.Millisecond
+	previewSample  = 10
+	previewTimeout = 60 * time.Second
+)
+
+var seqs atomic.Uint64
+
+func nextSeq() uint64 { return seqs.Add(1) }
+
+type (
+	previewMsg struct {
+		pane, seq uint64
+		p         *redisops.InvalidatePreview
+		err       error
+	}
+	progressMsg struct {
+		pane, job uint64
+		p         redisops.InvalidateProgress
+	}
+	doneMsg struct {
+		pane, job uint64
+		log       *audit.Log
+		res       *redisops.InvalidateResult
+		err       error
+		blocked   error // the audit log could not be written: nothing ran
+		auditErr  error
+	}
+)
+
+// Model is the invalidation pane. It implements views.Pane.
+type Model struct {
+	c       *views.Common
+	id      uint64
+	width   int
+	height  int
+	focused bool
+
+	// Profile names the profile in audit entries; AuditPath overrides
+	// audit.DefaultPath(); Rate caps a run in keys/s (0: the governor
+	// alone paces it).
+	Profile   string
+	AuditPath string
+	Rate      int
+
+	recipe  int // -1: typed patterns; else an index in redisops.RecipeNames()
+	lines   []widgets.Input
+	args    []widgets.Input
+	field   int
+	editing bool
+	backup  string // the backup file of the next run; empty: none
+	// lastBackup is the backup file of the last run.
+	lastBackup string
+
+	previewSeq uint64
+	preview    *redisops.InvalidatePreview
+	previewErr error
+
+	confirming bool
+	confirm    widgets.Input
+
+	log      *audit.Log
+	job      *runJob
+	progress redisops.InvalidateProgress
+	total    int64 // the preview's count for the running patterns
+	result   *redisops.InvalidateResult
+	runErr   error
+
+	keys bindings
+}
+
+// New returns the pane with one empty pattern line.
+func New(c *views.Common) *Model {
+	m := &Model{c: c, id: nextSeq(), recipe: -1, keys: newBindings()}
+	m.lines = []widgets.Input{newInput("pattern ")}
+	return m
+}
+
+func newInput(prompt string) widgets.Input {
+	return widgets.Input{Prompt: prompt, Placeholder: "e.g. temp:*"}
+}
+
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Stop cancels a running invalidation (the frame calls it on quit).
+func (m *Model) Stop() {
+	if m.job != nil {
+		m.job.stop()
+		m.job = nil
+	}
+}
+
+func (m *Model) SetSize(width, height int) { m.width, m.height = max(0, width), max(0, height) }
+func (m *Model) SetFocused(focused bool)   { m.focused = focused }
+
+// Capturing: while a field or the confirmation is being typed.
+func (m *Model) Capturing() bool { return m.editing || m.confirming }
+
+// Accessors for tests.
+
+func (m *Model) Preview() *redisops.InvalidatePreview { return m.preview }
+func (m *Model) PreviewErr() error                    { return m.previewErr }
+func (m *Model) Running() bool                        { return m.job != nil }
+func (m *Model) Confirming() bool                     { return m.confirming }
+func (m *Model) Result() *redisops.InvalidateResult   { return m.result }
+func (m *Model) RunErr() error                        { return m.runErr }
+func (m *Model) BackupPath() string                   { return m.backup }
+
+// SetPatterns replaces the typed pattern lines (and leaves recipe mode).
+func (m *Model) SetPatterns(ps ...string) {
+	m.recipe, m.field, m.editing = -1, 0, false
+	m.preview, m.previewErr = nil, nil
+	m.lines = m.lines[:0]
+	for _, p := range ps {
+		in := newInput("pattern ")
+		in.SetValue(p)
+		m.lines = append(m.lines, in)
+	}
+	if len(m.lines) == 0 {
+		m.lines = append(m.lines, newInput("pattern "))
+	}
+}
+
+// Patterns is what a preview or a run would use now.
+func (m *Model) Patterns() ([]string, error) {
+	if m.recipe >= 0 {
+		name := redisops.RecipeNames()[m.recipe]
+		args := map[string]string{}
+		for i, a := range redisops.RecipeArgs(name) {
+			if v := strings.TrimSpace(m.args[i].Value()); v != "" {
+				args[a] = v
+			}
+		}
+		return redisops.Recipe(name, args)
+	}
+	var out []string
+	for _, in := range m.lines {
+		if p := strings.TrimSpace(in.Value()); p != "" {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errNoPattern
+	}
+	return out, nil
+}
+
+type patternError string
+
+func (e patternError) Error() string { return string(e) }
+
+const errNoPattern = patternError("type a pattern first (enter edits)")
+
+func (m *Model) fields() []widgets.Input {
+	if m.recipe >= 0 {
+		return m.args
+	}
+	return m.lines
+}
+
+func (m *Model) cycleRecipe() {
+	names := redisops.RecipeNames()
+	m.recipe++
+	if m.recipe >= len(names) {
+		m.recipe = -1
+	}
+	m.field, m.editing = 0, false
+	if m.recipe >= 0 {
+		m.args = nil
+		for _, a := range redisops.RecipeArgs(names[m.recipe]) {
+			m.args = append(m.args, widgets.Input{Prompt: a + " ", Placeholder: "id"})
+		}
+	}
+	m.preview, m.previewErr = nil, nil
+}
+
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case previewMsg:
+		if msg.pane != m.id || msg.seq != m.previewSeq {
+			return nil
+		}
+		m.previewSeq = 0
+		m.preview, m.previewErr = msg.p, msg.err
+		if msg.err != nil {
+			return views.Flash(views.FlashError, "preview failed: "+redisops.Describe(msg.err))
+		}
+	case progressMsg:
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+			return nil
+		}
+		m.progress = msg.p
+		return m.job.wait()
+	case doneMsg:
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+			return nil
+		}
+		return m.finished(msg)
+	case tea.PasteMsg:
+		if m.confirming {
+			m.confirm.Update(msg)
+		} else if m.editing {
+			m.fields()[m.field].Update(msg)
+		}
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	}
+	return nil
+}
+
+func (m *Model) finished(msg doneMsg) tea.Cmd {
+	m.job.stop()
+	m.job = nil
+	if msg.log != nil {
+		m.log = msg.log
+	}
+	m.result, m.runErr = msg.res, msg.err
+	if msg.res != nil {
+		m.progress = redisops.InvalidateProgress{Matched: msg.res.Matched, Deleted: msg.res.Deleted, Elapsed: msg.res.Duration}
+	}
+	// What was previewed is stale now.
+	m.preview = nil
+	var cmds []tea.Cmd
+	switch {
+	case msg.blocked != nil:
+		m.runErr = msg.blocked
+		return views.Flash(views.FlashError, "nothing deleted: cannot write the audit log: "+msg.blocked.Error())
+	case msg.err != nil:
+		cmds = append(cmds, views.Flash(views.FlashError, "invalidation failed after "+views.Commas(m.progress.Deleted)+" keys: "+redisops.Describe(msg.err)))
+	case msg.res.Cancelled:
+		cmds = append(cmds, views.Flash(views.FlashWarn, cancelledText(msg.res.Deleted)))
+	default:
+		cmds = append(cmds, views.Flash(views.FlashInfo, "invalidated: "+views.Commas(msg.res.Deleted)+" keys deleted"))
+	}
+	if msg.auditErr != nil {
+		cmds = append(cmds, views.Flash(views.FlashWarn, "the run's outcome is not in the audit log: "+msg.auditErr.Error()))
+	}
+	return tea.Batch(cmds...)
+}
+
+func cancelledText(n int64) string {
+	return "cancelled: " + views.Commas(n) + " keys deleted (exact)"
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.confirming {
+		return m.answer(msg)
+	}
+	if m.editing {
+		switch msg.Keystroke() {
+		case "enter", "esc":
+			m.editing = false
+		case "tab", "down":
+			m.field = (m.field + 1) % len(m.fields())
+		case "shift+tab", "up":
+			m.field = (m.field + len(m.fields()) - 1) % len(m.fields())
+		default:
+			m.fields()[m.field].Update(msg)
+			m.preview, m.previewErr = nil, nil
+		}
+		return nil
+	}
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, m.keys.cancel) && m.job != nil:
+		// The batch in flight finishes; the exact count comes back in doneMsg.
+		m.job.cancel()
+		return nil
+	case m.job != nil && (key.Matches(msg, m.keys.run) || key.Matches(msg, m.keys.preview) || key.Matches(msg, m.keys.recipe)):
+		return views.Flash(views.FlashInfo, "an invalidation is running: esc cancels it")
+	case key.Matches(msg, m.keys.edit):
+		m.editing = true
+	case key.Matches(msg, m.keys.add) && m.recipe < 0:
+		m.lines = append(m.lines, newInput("pattern "))
+		m.field, m.editing = len(m.lines)-1, true
+	case key.Matches(msg, m.keys.remove) && m.recipe < 0:
+		if len(m.lines) > 1 {
+			m.lines = slices.Delete(m.lines, m.field, m.field+1)
+			m.field = min(m.field, len(m.lines)-1)
+		} else {
+			m.lines[0].SetValue("")
+		}
+		m.preview = nil
+	case key.Matches(msg, m.keys.recipe):
+		m.cycleRecipe()
+	case key.Matches(msg, m.keys.preview):
+		return m.startPreview()
+	case key.Matches(msg, m.keys.run):
+		return m.askRun()
+	case key.Matches(msg, m.keys.backup):
+		return m.toggleBackup()
+	case key.Matches(msg, k.Up):
+		m.field = max(0, m.field-1)
+	case key.Matches(msg, k.Down):
+		m.field = min(len(m.fields())-1, m.field+1)
+	}
+	return nil
+}
+
+func (m *Model) startPreview() tea.Cmd {
+	if m.c.Client == nil {
+		return nil
+	}
+	ps, err := m.Patterns()
+	if err != nil {
+		return views.Flash(views.FlashWarn, err.Error())
+	}
+	m.previewSeq = nextSeq()
+	m.preview, m.previewErr = nil, nil
+	pane, seq, c := m.id, m.previewSeq, m.c.Client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
+		defer cancel()
+		p, err := c.Preview(ctx, ps, previewSample)
+		return previewMsg{pane: pane, seq: seq, p: p, err: err}
+	}
+}
+
+// previewed: the preview shown is of exactly these patterns.
+func (m *Model) previewed(ps []string) bool {
+	return m.preview != nil && slices.Equal(m.preview.Patterns, ps)
+}
+
+func (m *Model) askRun() tea.Cmd {
+	if m.c.ReadOnly {
+		return views.Flash(views.FlashWarn, "read-only session: preview only, nothing can be deleted")
+	}
+	if m.c.Client == nil {
+		return nil
+	}
+	ps, err := m.Patterns()
+	if err != nil {
+		return views.Flash(views.FlashWarn, err.Error())
+	}
+	if !m.previewed(ps) {
+		return views.Flash(views.FlashWarn, "preview first (p): see what would be deleted")
+	}
+	m.confirming = true
+	m.confirm = widgets.Input{Prompt: "> ", Placeholder: "type the pattern(s) here"}
+	return nil
+}
+
+func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.Keystroke() {
+	case "esc":
+		m.confirming = false
+		return views.Flash(views.FlashInfo, "invalidation cancelled: nothing deleted")
+	case "enter":
+		ps, err := m.Patterns()
+		if err != nil {
+			m.confirming = false
+			return views.Flash(views.FlashWarn, err.Error())
+		}
+		if m.confirm.Value() != strings.Join(ps, " ") {
+			return views.Flash(views.FlashWarn, "that is not the pattern text: nothing deleted")
+		}
+		m.confirming = false
+		return m.startRun(ps)
+	}
+	m.confirm.Update(msg)
+	return nil
+}
+
+func (m *Model) startRun(ps []string) tea.Cmd {
+	m.total = -1
+	if m.previewed(ps) {
+		m.total = m.preview.Matched
+	}
+	m.progress, m.result, m.runErr = redisops.InvalidateProgress{}, nil, nil
+	m.job = startRun(m.id, nextSeq(), runSpec{
+		client: m.c.Client, log: m.log, auditPath: widgets.AuditPath(m.AuditPath), profile: m.Profile,
+		patterns: ps, rate: m.Rate, backup: m.backup,
+	})
+	m.lastBackup = m.backup
+	m.backup = "" // one file per run: b again for the next one
+	return m.job.wait()
+}
+
+func (m *Model) toggleBackup() tea.Cmd {
+	if m.backup != "" {
+		m.backup = ""
+		return nil
+	}
+	dir := filepath.Dir(widgets.AuditPath(m.AuditPath))
+	if dir == "." || dir == "" {
+		return views.Flash(views.FlashWarn, "no state directory for a backup (set XDG_STATE_HOME or HOME)")
+	}
+	m.backup = filepath.Join(dir, "backup-"+m.c.Clock()().UTC().Format("20060102T150405Z")+".ndjson")
+	return nil
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }
+
+// ShortHelp implements views.Pane.
+func (m *Model) ShortHelp() []key.Binding {
+	if m.job != nil {
+		return []key.Binding{m.keys.cancel}
+	}
+	h := []key.Binding{m.keys.edit, m.keys.preview}
+	if !m.c.ReadOnly {
+		h = append(h, m.keys.run, m.keys.backup)
+	}
+	return append(h, m.keys.recipe)
+}
+
+// FullHelp implements views.Pane.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.c.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, m.keys.edit, m.keys.add, m.keys.remove, m.keys.recipe},
+		{m.keys.preview, m.keys.run, m.keys.backup, m.keys.cancel},
+	}
+}
+
+type bindings struct {
+	edit, add, remove, recipe, preview, run, backup, cancel key.Binding
+}
+
+func newBindings() bindings {
+	return bindings{
+		edit:    key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("enter", "edit field")),
+		add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add pattern")),
+		remove:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove pattern")),
+		recipe:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "recipe")),
+		preview: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview")),
+		run:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")),
+		backup:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "backup")),
+		cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run")),
+	}
+}
