@@ -265,13 +265,25 @@ func (c *Client) pace(ctx context.Context, o InvalidateOptions, sent int64, star
 	return nil
 }
 
-// unlinkBatch unlinks keys in one pipeline (one UNLINK per key: keys of
-// one batch may hash to different slots) and sums the replies.
+// unlinkChunk is how many keys one UNLINK names on a single node: most of
+// a one-key UNLINK's cost is the command itself, not the key.
+const unlinkChunk = 500
+
+// unlinkBatch unlinks keys in one pipeline and sums the replies. A single
+// node gets multi-key UNLINKs; a cluster gets one UNLINK per key, since the
+// keys of a batch may hash to different slots.
 func (c *Client) unlinkBatch(ctx context.Context, keys []string) (int64, error) {
 	pipe := c.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = pipe.Unlink(ctx, k)
+	var cmds []*redis.IntCmd
+	if c.cluster == nil {
+		for start := 0; start < len(keys); start += unlinkChunk {
+			cmds = append(cmds, pipe.Unlink(ctx, keys[start:min(start+unlinkChunk, len(keys))]...))
+		}
+	} else {
+		cmds = make([]*redis.IntCmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = pipe.Unlink(ctx, k)
+		}
 	}
 	_, err := pipe.Exec(ctx)
 	var n int64
