@@ -74,6 +74,14 @@ func TestListsNewestFirst(t *testing.T) {
 	assert.Contains(t, lines[9], "1/4")
 	assert.Contains(t, lines[9], path)
 
+	// In an 80-column console the pane is 78 wide: every column still fits.
+	h.m.SetSize(78, 10)
+	narrow := strings.Split(ansi.Strip(viewtest.RequireSafeView(t, h.m, 78, 10)), "\n")
+	assert.Contains(t, narrow[0], "outcome")
+	assert.Contains(t, narrow[2], "cancelled")
+	assert.Contains(t, narrow[2], "1,199,999")
+	h.m.SetSize(150, 10)
+
 	// enter shows the whole entry; esc goes back.
 	h.Key("down")
 	h.Key("enter")

@@ -17,12 +17,14 @@ import (
 // Fixed column widths; the target takes what is left.
 const (
 	timeW    = 8
-	opW      = 12
+	opW      = 12 // 8 below wideW, so that 80 columns fit every column
+	opNarrow = 8
+	wideW    = 100
 	actionW  = 14
 	countW   = 9
-	durW     = 8
+	durW     = 7
 	outcomeW = 9
-	targetW0 = 8
+	targetW0 = 7
 )
 
 // View renders exactly width×height cells.
@@ -41,7 +43,15 @@ func (m *Model) View() string {
 }
 
 func (m *Model) targetW(w int) int {
-	return max(w-(timeW+opW+actionW+2*countW+durW+outcomeW+7), targetW0)
+	return max(w-(timeW+operatorW(w)+actionW+2*countW+durW+outcomeW+7), targetW0)
+}
+
+// operatorW narrows the operator column on small terminals.
+func operatorW(w int) int {
+	if w < wideW {
+		return opNarrow
+	}
+	return opW
 }
 
 func (m *Model) listLines(w, h int) []string {
@@ -58,7 +68,7 @@ func (m *Model) listLines(w, h int) []string {
 	}
 	tw := m.targetW(w)
 	out := []string{s.Label.Render(strings.Join([]string{
-		widgets.PadRight("time▼", timeW), widgets.PadRight("operator", opW), widgets.PadRight("action", actionW),
+		widgets.PadRight("time▼", timeW), widgets.PadRight("operator", operatorW(w)), widgets.PadRight("action", actionW),
 		widgets.PadRight("target", tw), widgets.PadLeft("matched", countW), widgets.PadLeft("deleted", countW),
 		widgets.PadLeft("took", durW), "outcome",
 	}, " "))}
@@ -76,7 +86,7 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 	s := m.c.Styles
 	cells := []string{
 		widgets.Fit(e.Time.Local().Format("15:04:05"), timeW),
-		widgets.Fit(clean(e.Operator), opW),
+		widgets.Fit(clean(e.Operator), operatorW(w)),
 		widgets.Fit(clean(e.Action), actionW),
 		widgets.Fit(target(e), tw),
 		widgets.PadLeft(count(e.Matched), countW),
