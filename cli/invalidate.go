@@ -125,25 +125,32 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			return fmt.Errorf("%w: nothing was deleted", err)
 		}
 		defer auditLog.Close()
+		o := redisops.InvalidateOptions{Patterns: patterns, Rate: rate}
+		// The backup file exists before the attempt is logged, so that a
+		// logged attempt never lacks the backup it names.
+		if backup != "" {
+			bf, err := os.OpenFile(backup, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return fmt.Errorf("backup: %w: nothing was deleted (choose a new file name)", err)
+			}
+			o.Backup = &syncedWriter{w: bufio.NewWriterSize(bf, 1<<20), f: bf}
+			defer bf.Close()
+		}
 		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Matched: prev.Matched, Outcome: audit.Attempted}
+		if backup != "" {
+			entry.Target = "backup " + backup
+		}
 		if err := auditLog.Append(entry); err != nil {
+			if backup != "" {
+				_ = os.Remove(backup) // still empty: nothing was deleted
+			}
 			return fmt.Errorf("%w: nothing was deleted", err)
 		}
-		o := redisops.InvalidateOptions{Patterns: patterns, Rate: rate}
 		if budget > 0 {
 			g := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
 			g.Start(ctx)
 			defer g.Stop()
 			o.Governor = g
-		}
-		if backup != "" {
-			bf, err := os.OpenFile(backup, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return fmt.Errorf("backup: %w: nothing was deleted", err)
-			}
-			bw := bufio.NewWriterSize(bf, 1<<20)
-			o.Backup = &syncedWriter{w: bw, f: bf}
-			defer bf.Close()
 		}
 		if !asJSON && stdinIsTerminal() {
 			total := prev.Matched

@@ -141,9 +141,16 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	assert.Equal(t, 4.0, got["deleted"])
 	assert.EqualValues(t, 2, rdb.DBSize(ctx).Val())
 
-	code, out, stderr = run(t, "restore", backup, "--yes", "--json", "--url", srv.URL())
+	code, out, stderr = run(t, "restore", backup, "--dry-run", "--json", "--url", srv.URL())
 	require.Equal(t, 0, code, stderr)
 	var rr map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rr))
+	assert.Equal(t, map[string]any{"dry_run": true, "records": 4.0, "exist_now": 0.0, "expired": 0.0}, rr)
+	assert.Contains(t, stderr, "4 keys in the backup: 4 to restore")
+	assert.EqualValues(t, 2, rdb.DBSize(ctx).Val(), "a dry run writes nothing")
+
+	code, out, stderr = run(t, "restore", backup, "--yes", "--json", "--url", srv.URL())
+	require.Equal(t, 0, code, stderr)
 	require.NoError(t, json.Unmarshal([]byte(out), &rr))
 	assert.Equal(t, 4.0, rr["restored"])
 	assert.EqualValues(t, 6, rdb.DBSize(ctx).Val())
@@ -157,8 +164,13 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	entries, err := audit.ReadTail(auditPath, 10)
 	require.NoError(t, err)
 	require.NotEmpty(t, entries)
-	assert.Equal(t, "restore", entries[len(entries)-1].Action)
-	assert.Equal(t, audit.Done, entries[len(entries)-1].Outcome)
+	require.GreaterOrEqual(t, len(entries), 2)
+	attempt, done := entries[len(entries)-2], entries[len(entries)-1]
+	assert.Equal(t, "restore", attempt.Action)
+	assert.Equal(t, audit.Attempted, attempt.Outcome, "written before anything is restored")
+	assert.Equal(t, "restore", done.Action)
+	assert.Equal(t, audit.Done, done.Outcome)
+	assert.EqualValues(t, 4, done.Matched)
 }
 
 func TestInvalidateCancelReportsExactCount(t *testing.T) {

@@ -1,59 +1,87 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/decode"
+	"github.com/coldcopy/cachedeck/redisops"
 )
 
 func (a *app) restoreCmd() *cobra.Command {
-	var replace, yes, asJSON bool
+	var replace, yes, asJSON, dryRun bool
+	var budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "restore FILE [--replace] [--yes] [--json]",
-		Short: "Put back the keys an 'invalidate --backup FILE' saved (RESTORE with their remaining TTL)",
+		Use:   "restore FILE [--replace] [--dry-run] [--yes] [--budget D] [--json]",
+		Short: "Put back the keys an 'invalidate --backup FILE' saved (RESTORE with their original expiry)",
 		Long: `restore reads a backup written by 'cachedeck invalidate --backup' and
-restores every key with the TTL it had left when it was saved. Keys that
-exist now are skipped unless --replace. It asks first (or takes --yes), is
-refused in read-only mode, and is written to the audit log.`,
+restores every key with the expiry it had when it was saved; keys whose TTL
+has run out since stay gone. Keys that exist now are skipped unless
+--replace. It shows what it would do first (--dry-run stops there), asks
+(or takes --yes), is paced by the load governor (--budget), is refused in
+read-only mode, and is written to the audit log.`,
 		Args: exactArgs(1, "one backup file"),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&replace, "replace", false, "overwrite keys that exist now")
+	f.BoolVar(&dryRun, "dry-run", false, "only show what would be restored")
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	f.DurationVar(&budget, "budget", 5*time.Millisecond, "pause between batches while the server's PING p99 is over this (0: unpaced)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
-		if !yes && !stdinIsTerminal() {
+		if budget < 0 {
+			return usagef("--budget must not be negative")
+		}
+		if !dryRun && !yes && !stdinIsTerminal() {
 			return usagef("restore writes keys: add --yes to confirm (no terminal to ask on)")
 		}
-		file, err := os.Open(args[0])
-		if err != nil {
-			return err
+		path := args[0]
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("backup file: %w", err)
 		}
-		defer file.Close()
 		ctx := cmd.Context()
 		c, s, err := a.connect(ctx)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if s.readOnly {
-			return errors.New("read-only mode: restore writes keys, so it is not run (drop --read-only or use another profile)")
+		if !dryRun {
+			if s.readOnly {
+				return errors.New("read-only mode: restore writes keys, so it is not run (drop --read-only or use another profile)")
+			}
+			if ok, why := c.WriteAccess(ctx); !ok {
+				return fmt.Errorf("read-only: %s; nothing was restored", why)
+			}
 		}
-		if ok, why := c.WriteAccess(ctx); !ok {
-			return fmt.Errorf("read-only: %s; nothing was restored", why)
+		prev, err := previewRestoreFile(ctx, c, path)
+		if err != nil {
+			return err
+		}
+		pw := a.stdout
+		if asJSON {
+			pw = a.stderr
+		}
+		writeRestorePreview(pw, prev, replace)
+		if dryRun {
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"dry_run": true, "records": prev.Records, "exist_now": prev.ExistNow, "expired": prev.Expired})
+			}
+			return nil
 		}
 		if !yes {
 			mode := "skipping keys that exist"
 			if replace {
 				mode = "REPLACING keys that exist"
 			}
-			ok, err := confirmOnTerminal(a.stderr, os.Stdin, fmt.Sprintf("Restore the keys of %s on %s, %s? Type yes to continue: ", args[0], c.Addr, mode))
+			ok, err := confirmOnTerminal(a.stderr, os.Stdin, fmt.Sprintf("Restore the keys of %s on %s, %s? Type yes to continue: ", path, c.Addr, mode))
 			if err != nil {
 				return err
 			}
@@ -66,32 +94,81 @@ refused in read-only mode, and is written to the audit log.`,
 			return fmt.Errorf("%w: nothing was restored", err)
 		}
 		defer auditLog.Close()
+		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "restore", Target: path, Matched: prev.Records, Outcome: audit.Attempted}
+		if err := auditLog.Append(entry); err != nil {
+			return fmt.Errorf("%w: nothing was restored", err)
+		}
+		file, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("backup file: %w", err)
+		}
+		defer file.Close()
+		o := redisops.RestoreOptions{Replace: replace}
+		if budget > 0 {
+			g := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
+			g.Start(ctx)
+			defer g.Stop()
+			o.Governor = g
+		}
+		if !asJSON && stdinIsTerminal() {
+			o.Progress = func(r redisops.RestoreResult) {
+				fmt.Fprintf(a.stderr, "\rrestored %d, skipped %d, expired %d of %d   ", r.Restored, r.Skipped, r.Expired, prev.Records)
+			}
+		}
 		start := time.Now()
-		res, runErr := c.Restore(ctx, file, replace)
-		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "restore", Target: args[0],
-			Matched: res.Restored + res.Skipped + res.Failed, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
+		res, runErr := c.Restore(ctx, file, o)
+		if o.Progress != nil {
+			fmt.Fprintln(a.stderr)
+		}
+		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "restore", Target: path,
+			Matched: res.Restored + res.Skipped + res.Expired + res.Failed, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
 		switch {
-		case ctx.Err() != nil:
-			entry.Outcome = audit.Cancelled
 		case runErr != nil:
 			entry.Outcome, entry.Error = audit.Failed, runErr.Error()
+		case res.Cancelled:
+			entry.Outcome = audit.Cancelled
 		}
 		auditErr := auditLog.Append(entry)
+		counts := fmt.Sprintf("%d restored, %d skipped (exist now), %d expired since the backup, %d failed", res.Restored, res.Skipped, res.Expired, res.Failed)
 		if runErr != nil {
-			return fmt.Errorf("%w (%d restored, %d skipped, %d failed)", runErr, res.Restored, res.Skipped, res.Failed)
+			return fmt.Errorf("%w (%s)", runErr, counts)
 		}
 		if asJSON {
-			enc := json.NewEncoder(a.stdout)
-			if err := enc.Encode(map[string]any{"restored": res.Restored, "skipped": res.Skipped, "failed": res.Failed, "duration_ms": time.Since(start).Milliseconds()}); err != nil {
+			if err := json.NewEncoder(a.stdout).Encode(map[string]any{"restored": res.Restored, "skipped": res.Skipped, "expired": res.Expired, "failed": res.Failed,
+				"duration_ms": time.Since(start).Milliseconds(), "cancelled": res.Cancelled}); err != nil {
 				return err
 			}
 		} else {
-			fmt.Fprintf(a.stdout, "%d keys restored, %d skipped (exist now), %d failed\n", res.Restored, res.Skipped, res.Failed)
+			fmt.Fprintln(a.stdout, counts)
 		}
 		if auditErr != nil {
 			return fmt.Errorf("the keys were restored, but the audit log could not be written: %w", auditErr)
 		}
+		if res.Cancelled {
+			return fmt.Errorf("cancelled: %s", counts)
+		}
 		return nil
 	})
 	return cmd
+}
+
+func previewRestoreFile(ctx context.Context, c *redisops.Client, path string) (*redisops.RestorePreview, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("backup file: %w", err)
+	}
+	defer file.Close()
+	return c.PreviewRestore(ctx, file, 5)
+}
+
+func writeRestorePreview(w io.Writer, p *redisops.RestorePreview, replace bool) {
+	exist, restoring := "skipped", p.Records-p.Expired-p.ExistNow
+	if replace {
+		exist, restoring = "REPLACED", p.Records-p.Expired
+	}
+	fmt.Fprintf(w, "%d keys in the backup: %d to restore (%s of DUMP payload for keys absent now), %d exist now (%s), %d expired since the backup (left out)\n",
+		p.Records, restoring, humanBytes(p.PayloadBytes), p.ExistNow, exist, p.Expired)
+	for _, k := range p.Sample {
+		fmt.Fprintf(w, "  %s\n", decode.DisplayKey(k))
+	}
 }

@@ -155,8 +155,11 @@ func (c *Client) Preview(ctx context.Context, patterns []string, sample int) (*I
 // unlinked again by a retried pipeline, answers 0 the second time.
 // Cancelling ctx stops before the next batch; the batch in flight
 // finishes, and the result comes back with Cancelled and a nil error.
-// No list of keys is kept: memory holds a few batches and the scan's
-// duplicate filter (16 bytes per matched key).
+// No list of keys is kept, and memory stays flat: a few batches, and a
+// duplicate filter that remembers only the keys scanned ahead of the
+// deleter (a key already unlinked cannot be returned by SCAN again).
+// Matched counts distinct keys found; a key the application re-creates
+// during the run and the scan finds again counts, and is deleted, again.
 func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*InvalidateResult, error) {
 	if err := checkPatterns(o.Patterns); err != nil {
 		return nil, err
@@ -190,7 +193,11 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 		if ctx.Err() != nil {
 			break
 		}
-		_, err := c.Scan(ctx, ScanOptions{Match: pat, Count: int64(o.Batch)}, func(batch []ScannedKey) error {
+		so := ScanOptions{Match: pat, Count: int64(o.Batch)}
+		if !o.DryRun {
+			so.Remember = rememberForDeleter(o.Batch)
+		}
+		_, err := c.Scan(ctx, so, func(batch []ScannedKey) error {
 			if ctx.Err() != nil {
 				return ErrStopScan
 			}
@@ -239,6 +246,14 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 	res.Cancelled = ctx.Err() != nil && runErr == nil
 	report(true)
 	return res, runErr
+}
+
+// rememberForDeleter is how many recent keys the scan's duplicate filter
+// must keep when its consumer deletes every key: the walker runs ahead of
+// the deleter by its channel (4 batches) plus one batch per node in hand
+// and one in flight. 64 batches leave a wide margin at ~2 MiB.
+func rememberForDeleter(batch int) int {
+	return max(64*batch, 1<<16)
 }
 
 // pace waits for the governor and for the rate limit before a batch: the

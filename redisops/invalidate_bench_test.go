@@ -1,16 +1,17 @@
 package redisops_test
 
 import (
-	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,24 +61,6 @@ func fillPrefixed(tb testing.TB, rdb *redis.Client, prefix string, n int) {
 	for err := range errs {
 		require.NoError(tb, err)
 	}
-}
-
-// vmHWM is the process's peak resident set (/proc/self/status), in bytes;
-// 0 where unavailable.
-func vmHWM() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 const luaScanUnlink = `local c = '0' local n = 0
@@ -198,52 +181,76 @@ func BenchmarkInvalidate2M(b *testing.B) {
 		b.ReportMetric(lat.P999, "get-p999-ms")
 		b.ReportMetric(float64(gov.P99().Microseconds())/1000, "ping-p99-ms")
 	})
+	// Memory is measured in a fresh process that does nothing but the
+	// invalidation, as `cachedeck invalidate` would: its peak resident set
+	// (getrusage maxrss) is the whole cost, runtime and connections included.
 	b.Run("cachedeck-memory", func(b *testing.B) {
 		const mib = 1 << 20
-		var heapPeak, hwmBefore, hwmAfter, heapBefore uint64
+		var rssPeak, heapPeak int64
 		for range b.N {
 			b.StopTimer()
 			refill(b)
-			runtime.GC()
-			debug.FreeOSMemory()
-			// Reset the peak RSS (Linux ≥ 4.0) so that the fill does not count.
-			_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			heapBefore = ms.HeapInuse
-			hwmBefore = uint64(vmHWM())
-			var peak atomic.Uint64
-			done, sampled := make(chan struct{}), make(chan struct{})
-			go func() {
-				defer close(sampled)
-				t := time.NewTicker(10 * time.Millisecond)
-				defer t.Stop()
-				for {
-					var ms runtime.MemStats
-					runtime.ReadMemStats(&ms)
-					if ms.HeapInuse > peak.Load() {
-						peak.Store(ms.HeapInuse)
-					}
-					select {
-					case <-done:
-						return
-					case <-t.C:
-					}
-				}
-			}()
 			b.StartTimer()
-			n := invalidate(b, nil)
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), "CACHEDECK_INVALIDATE_URL="+srv.URL())
+			out, err := cmd.CombinedOutput()
 			b.StopTimer()
-			close(done)
-			<-sampled
-			hwmAfter = uint64(vmHWM())
-			heapPeak = max(heapPeak, peak.Load())
-			require.EqualValues(b, temps, n)
+			require.NoError(b, err, "%s", out)
+			var res invalidateChildResult
+			i := strings.Index(string(out), "INVALIDATE ")
+			require.GreaterOrEqual(b, i, 0, "%s", out)
+			line, _, _ := strings.Cut(string(out[i+len("INVALIDATE "):]), "\n")
+			require.NoError(b, json.Unmarshal([]byte(line), &res), line)
+			require.EqualValues(b, temps, res.Deleted)
+			require.EqualValues(b, temps, res.Matched)
+			ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			require.True(b, ok)
+			rssPeak = max(rssPeak, ru.Maxrss<<10) // KiB on Linux
+			heapPeak = max(heapPeak, res.HeapPeak)
 			b.StartTimer()
 		}
-		b.ReportMetric(float64(heapBefore)/mib, "heap-before-MiB")
+		b.ReportMetric(float64(rssPeak)/mib, "rss-peak-MiB")
 		b.ReportMetric(float64(heapPeak)/mib, "heap-peak-MiB")
-		b.ReportMetric(float64(hwmBefore)/mib, "rss-hwm-before-MiB")
-		b.ReportMetric(float64(hwmAfter)/mib, "rss-hwm-after-MiB")
 	})
+}
+
+type invalidateChildResult struct {
+	Matched, Deleted, HeapPeak int64
+}
+
+// runInvalidateChild is the child process of the cachedeck-memory
+// benchmark: one unpaced invalidation of temp:*, its counts and the peak
+// Go heap printed on one line.
+func runInvalidateChild(url string) {
+	ctx := context.Background()
+	c, err := redisops.Connect(ctx, redisops.ConnOptions{URL: url, DB: -1})
+	if err != nil {
+		fmt.Println("connect:", err)
+		os.Exit(1)
+	}
+	defer c.Close()
+	var heapPeak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			heapPeak.Store(max(heapPeak.Load(), int64(ms.HeapInuse)))
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}})
+	close(done)
+	if err != nil {
+		fmt.Println("invalidate:", err)
+		os.Exit(1)
+	}
+	line, _ := json.Marshal(invalidateChildResult{Matched: res.Matched, Deleted: res.Deleted, HeapPeak: heapPeak.Load()})
+	fmt.Printf("INVALIDATE %s\n", line)
 }

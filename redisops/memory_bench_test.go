@@ -346,12 +346,17 @@ func startGETLoad(tb testing.TB, addr string, keys int) func() getLoadResult {
 	}
 }
 
-// TestMain turns the test binary into the application-like load of
-// BenchmarkMemoryGovernedGETLoad when that benchmark starts it as a child
+// TestMain turns the test binary into the application-like load of the
+// governed benchmarks, or into the lone invalidation whose memory
+// BenchmarkInvalidate2M measures, when a benchmark starts it as a child
 // process; otherwise it runs the tests as usual.
 func TestMain(m *testing.M) {
 	if addr := os.Getenv("CACHEDECK_GETLOAD_ADDR"); addr != "" {
 		runGETLoad(addr)
+		os.Exit(0)
+	}
+	if url := os.Getenv("CACHEDECK_INVALIDATE_URL"); url != "" {
+		runInvalidateChild(url)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

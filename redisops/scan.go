@@ -20,6 +20,12 @@ type ScanOptions struct {
 	// WithMeta fills Type and TTL of every key with pipelined TYPE and PTTL,
 	// overlapped with the next SCAN call.
 	WithMeta bool
+	// Remember bounds the duplicate filter to about the last Remember keys
+	// (0: every key, ~16 bytes each). Enough for a consumer that deletes
+	// what it is handed: a key gone from the server cannot come back from
+	// a later SCAN call, so only the keys scanned ahead of the deleter can
+	// repeat.
+	Remember int
 }
 
 // DefaultScanCount is big enough to amortise round trips, small enough that
@@ -77,7 +83,10 @@ func (c *Client) Scan(ctx context.Context, opts ScanOptions, onBatch func([]Scan
 	}()
 
 	res := ScanResult{}
-	seen := newSeenSet()
+	var seen interface{ add(string) bool } = newSeenSet()
+	if opts.Remember > 0 {
+		seen = newRecentSet(opts.Remember)
+	}
 	stopped := false
 	for b := range out {
 		if stopped {

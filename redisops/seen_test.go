@@ -19,3 +19,19 @@ func TestSeenSetDropsRepeatsAcrossGrowth(t *testing.T) {
 	assert.True(t, s.add(""), "the empty key is a key")
 	assert.False(t, s.add(""))
 }
+
+func TestRecentSetForgetsOnlyOldKeysAndStaysSmall(t *testing.T) {
+	const span = 1000
+	r := newRecentSet(span)
+	for i := range 10 * span {
+		assert.True(t, r.add(fmt.Sprintf("k%d", i)))
+		// The last span keys are always remembered.
+		for _, back := range []int{0, 1, span / 2, span - 1} {
+			if j := i - back; j >= 0 && i%97 == 0 {
+				assert.False(t, r.add(fmt.Sprintf("k%d", j)), "k%d after k%d", j, i)
+			}
+		}
+	}
+	assert.True(t, r.add("k0"), "a key from long ago is forgotten")
+	assert.LessOrEqual(t, len(r.cur.slots)+len(r.prev.slots), 8*span, "two generations of at most span keys each")
+}

@@ -1,0 +1,242 @@
+package redisops
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RestoreOptions shape a restore.
+type RestoreOptions struct {
+	Replace  bool      // overwrite keys that exist now (RESTORE … REPLACE)
+	Governor *Governor // optional: Wait before each batch
+	Progress func(RestoreResult)
+	Now      func() time.Time // the clock expiries are measured against; default time.Now
+}
+
+// RestoreResult counts what a restore did.
+type RestoreResult struct {
+	Restored  int64
+	Skipped   int64 // the key exists now and Replace was not asked
+	Expired   int64 // its TTL would have run out by now: left out
+	Failed    int64
+	Cancelled bool
+}
+
+// RestorePreview is what a restore would do, read from the file and from
+// EXISTS on the server; nothing is written.
+type RestorePreview struct {
+	Records      int64    // keys in the file
+	ExistNow     int64    // skipped by a restore, or overwritten with Replace
+	Expired      int64    // their TTL would have run out by now: left out
+	PayloadBytes int64    // DUMP bytes of the keys that would be restored
+	Sample       []string // the first keys of the file
+}
+
+const restoreBatch = 500
+
+// restoreItem is one decoded backup line.
+type restoreItem struct {
+	key, payload string
+	ttl          time.Duration // 0: no expiry
+	expired      bool
+}
+
+// readBackup decodes a backup file in batches of restoreBatch. A malformed
+// line stops it with an error naming the line; nothing of that batch is
+// handed on.
+func readBackup(r io.Reader, now time.Time, onBatch func([]restoreItem) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<30) // a DUMP of a big key is one long line
+	batch := make([]restoreItem, 0, restoreBatch)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		item, err := decodeBackupLine(b, now)
+		if err != nil {
+			return fmt.Errorf("restore: line %d: %w (is this a file written by invalidate --backup?)", line, err)
+		}
+		batch = append(batch, item)
+		if len(batch) == restoreBatch {
+			if err := onBatch(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("restore: read: %w", err)
+	}
+	if len(batch) > 0 {
+		return onBatch(batch)
+	}
+	return nil
+}
+
+func decodeBackupLine(b []byte, now time.Time) (restoreItem, error) {
+	var rec BackupRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return restoreItem{}, errors.New("not a JSON backup record")
+	}
+	key, err := base64.StdEncoding.DecodeString(rec.KeyB64)
+	if err != nil || rec.KeyB64 == "" {
+		return restoreItem{}, errors.New("key_b64 is missing or not base64")
+	}
+	payload, err := base64.StdEncoding.DecodeString(rec.DumpB64)
+	if err != nil || rec.DumpB64 == "" {
+		return restoreItem{}, errors.New("dump_b64 is missing or not base64")
+	}
+	item := restoreItem{key: string(key), payload: string(payload)}
+	if rec.TTLMs >= 0 {
+		remaining := time.Duration(rec.TTLMs) * time.Millisecond
+		if rec.SavedMs > 0 {
+			remaining = time.UnixMilli(rec.SavedMs + rec.TTLMs).Sub(now)
+		}
+		// RESTORE with a TTL of 0 means "no expiry": a key with less than
+		// a millisecond left would come back immortal.
+		if remaining < time.Millisecond {
+			item.expired = true
+		}
+		item.ttl = remaining.Truncate(time.Millisecond)
+	}
+	return item, nil
+}
+
+// PreviewRestore reads a backup and asks the server which of its keys
+// exist now (EXISTS, pipelined per batch). A malformed line is an error.
+func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, sample int) (*RestorePreview, error) {
+	p := &RestorePreview{}
+	err := readBackup(r, time.Now(), func(batch []restoreItem) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		pipe := c.rdb.Pipeline()
+		exists := make([]*redis.IntCmd, len(batch))
+		for i, it := range batch {
+			exists[i] = pipe.Exists(ctx, it.key)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("restore preview: %w", explainCommandErr(err, "EXISTS"))
+		}
+		for i, it := range batch {
+			p.Records++
+			if len(p.Sample) < sample {
+				p.Sample = append(p.Sample, it.key)
+			}
+			switch {
+			case it.expired:
+				p.Expired++
+			case exists[i].Val() > 0:
+				p.ExistNow++
+			default:
+				p.PayloadBytes += int64(len(it.payload))
+			}
+		}
+		return nil
+	})
+	return p, err
+}
+
+// Restore reads a backup written by Invalidate and puts every key back with
+// RESTORE key ttl payload [REPLACE]: the expiry it had when saved (keys
+// whose TTL has run out since are left out). Without Replace, keys that
+// exist now are skipped. Batches are paced by the governor. A malformed
+// line stops the restore with an error; refused RESTOREs count as Failed
+// and the first refusal is returned. Cancelling ctx stops before the next
+// batch and returns Cancelled with exact counts.
+func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (RestoreResult, error) {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	var res RestoreResult
+	var firstErr error
+	work := context.WithoutCancel(ctx) // a batch sent completes, so counts stay exact
+	errStop := errors.New("stop")
+	err := readBackup(r, now(), func(batch []restoreItem) error {
+		if ctx.Err() != nil {
+			return errStop
+		}
+		if o.Governor != nil {
+			if err := o.Governor.Wait(ctx); err != nil {
+				return errStop
+			}
+		}
+		pipe := c.rdb.Pipeline()
+		cmds := make([]*redis.StatusCmd, len(batch))
+		for i, it := range batch {
+			switch {
+			case it.expired:
+				res.Expired++
+			case o.Replace:
+				cmds[i] = pipe.RestoreReplace(work, it.key, it.ttl, it.payload)
+			default:
+				cmds[i] = pipe.Restore(work, it.key, it.ttl, it.payload)
+			}
+		}
+		_, _ = pipe.Exec(work)
+		for _, cmd := range cmds {
+			if cmd == nil {
+				continue
+			}
+			switch err := cmd.Err(); {
+			case err == nil:
+				res.Restored++
+			case strings.HasPrefix(err.Error(), "BUSYKEY"):
+				res.Skipped++
+			default:
+				res.Failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("restore: %w", explainCommandErr(err, "RESTORE"))
+				}
+			}
+		}
+		if o.Progress != nil {
+			o.Progress(res)
+		}
+		return nil
+	})
+	res.Cancelled = ctx.Err() != nil
+	if err != nil && !errors.Is(err, errStop) {
+		return res, err
+	}
+	return res, firstErr
+}
+
+// CreateBackupFile creates a new backup file named after the time in dir
+// (backup-20261125T220604Z.ndjson, then -2, -3 … when that name is taken
+// within the same second), never overwriting one. It is private to the
+// user (0600): it holds cached values.
+func CreateBackupFile(dir string, now time.Time) (*os.File, string, error) {
+	base := "backup-" + now.UTC().Format("20060102T150405Z")
+	for n := 1; n <= 1000; n++ {
+		name := base + ".ndjson"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.ndjson", base, n)
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return f, path, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, "", fmt.Errorf("backup: %w (choose a writable directory)", err)
+		}
+	}
+	return nil, "", fmt.Errorf("backup: 1000 backup files named %s* already exist in %s", base, dir)
+}
