@@ -42,6 +42,7 @@ type Entry struct {
 	Target     string    `json:"target,omitempty"`
 	Matched    int64     `json:"matched,omitempty"`
 	Deleted    int64     `json:"deleted,omitempty"`
+	Restored   int64     `json:"restored,omitempty"`
 	DurationMs int64     `json:"duration_ms"`
 	Outcome    string    `json:"outcome"` // attempted, done, failed, cancelled
 	Error      string    `json:"error,omitempty"`

@@ -20,7 +20,7 @@ func isTerminal() bool {
 }
 
 // openConsole runs the console on an established connection.
-func openConsole(ctx context.Context, c *redisops.Client, s *session) error {
+func openConsole(ctx context.Context, c *redisops.Client, s *session, auditPath string) error {
 	if !isTerminal() {
 		return errNoTerminal
 	}
@@ -33,6 +33,7 @@ func openConsole(ctx context.Context, c *redisops.Client, s *session) error {
 		ProfileName: s.profileName,
 		Production:  s.production,
 		ReadOnly:    s.readOnly,
+		AuditPath:   auditPath,
 		DB:          db,
 		Styles:      styles.Detect(),
 	}))

@@ -43,7 +43,7 @@ func (a *app) demoCmd() *cobra.Command {
 			return err
 		}
 		if isTerminal() {
-			return openConsole(ctx, c, &session{opts: redisops.ConnOptions{URL: srv.URL(), DB: 0}, profileName: "demo"})
+			return openConsole(ctx, c, &session{opts: redisops.ConnOptions{URL: srv.URL(), DB: 0}, profileName: "demo"}, a.auditPath())
 		}
 		return a.serveDemo(ctx, srv.URL())
 	})

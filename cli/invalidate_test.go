@@ -145,7 +145,7 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	var rr map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rr))
-	assert.Equal(t, map[string]any{"dry_run": true, "records": 4.0, "exist_now": 0.0, "expired": 0.0}, rr)
+	assert.Equal(t, map[string]any{"dry_run": true, "records": 4.0, "to_restore": 4.0, "exist_now": 0.0, "expired": 0.0}, rr)
 	assert.Contains(t, stderr, "4 keys in the backup: 4 to restore")
 	assert.EqualValues(t, 2, rdb.DBSize(ctx).Val(), "a dry run writes nothing")
 

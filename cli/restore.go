@@ -34,7 +34,7 @@ read-only mode, and is written to the audit log.`,
 	f.BoolVar(&replace, "replace", false, "overwrite keys that exist now")
 	f.BoolVar(&dryRun, "dry-run", false, "only show what would be restored")
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
-	f.DurationVar(&budget, "budget", 5*time.Millisecond, "pause between batches while the server's PING p99 is over this (0: unpaced)")
+	f.DurationVar(&budget, "budget", redisops.DefaultGovernorBudget, "p99 latency budget of the load governor (0: off)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
 		if budget < 0 {
@@ -72,7 +72,7 @@ read-only mode, and is written to the audit log.`,
 		writeRestorePreview(pw, prev, replace)
 		if dryRun {
 			if asJSON {
-				return json.NewEncoder(a.stdout).Encode(map[string]any{"dry_run": true, "records": prev.Records, "exist_now": prev.ExistNow, "expired": prev.Expired})
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"dry_run": true, "records": prev.Records, "to_restore": prev.ToRestore(replace), "exist_now": prev.ExistNow, "expired": prev.Expired})
 			}
 			return nil
 		}
@@ -121,7 +121,7 @@ read-only mode, and is written to the audit log.`,
 			fmt.Fprintln(a.stderr)
 		}
 		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "restore", Target: path,
-			Matched: res.Restored + res.Skipped + res.Expired + res.Failed, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
+			Matched: res.Restored + res.Skipped + res.Expired + res.Failed, Restored: res.Restored, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
 		switch {
 		case runErr != nil:
 			entry.Outcome, entry.Error = audit.Failed, runErr.Error()
@@ -158,16 +158,16 @@ func previewRestoreFile(ctx context.Context, c *redisops.Client, path string) (*
 		return nil, fmt.Errorf("backup file: %w", err)
 	}
 	defer file.Close()
-	return c.PreviewRestore(ctx, file, 5)
+	return c.PreviewRestore(ctx, file, nil, 5)
 }
 
 func writeRestorePreview(w io.Writer, p *redisops.RestorePreview, replace bool) {
-	exist, restoring := "skipped", p.Records-p.Expired-p.ExistNow
+	exist := "skipped"
 	if replace {
-		exist, restoring = "REPLACED", p.Records-p.Expired
+		exist = "REPLACED"
 	}
-	fmt.Fprintf(w, "%d keys in the backup: %d to restore (%s of DUMP payload for keys absent now), %d exist now (%s), %d expired since the backup (left out)\n",
-		p.Records, restoring, humanBytes(p.PayloadBytes), p.ExistNow, exist, p.Expired)
+	fmt.Fprintf(w, "%d keys in the backup: %d to restore (%s of DUMP payload), %d exist now (%s), %d expired since the backup (left out)\n",
+		p.Records, p.ToRestore(replace), humanBytes(p.PayloadBytes(replace)), p.ExistNow, exist, p.Expired)
 	for _, k := range p.Sample {
 		fmt.Fprintf(w, "  %s\n", decode.DisplayKey(k))
 	}

@@ -89,7 +89,7 @@ Every action also exists as a headless subcommand with JSON output.`,
 			return err
 		}
 		defer c.Close()
-		return openConsole(cmd.Context(), c, s)
+		return openConsole(cmd.Context(), c, s, a.auditPath())
 	})
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	a.conn.register(root.PersistentFlags())

@@ -38,13 +38,15 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 
 	// One key came back meanwhile with a new value: skipped unless replace.
 	require.NoError(t, rdb.Set(ctx, "temp:n1", "new", 0).Err())
-	pv, err := c.PreviewRestore(ctx, bytes.NewReader(buf.Bytes()), 2)
+	pv, err := c.PreviewRestore(ctx, bytes.NewReader(buf.Bytes()), nil, 2)
 	require.NoError(t, err)
 	assert.EqualValues(t, 703, pv.Records)
 	assert.EqualValues(t, 1, pv.ExistNow)
 	assert.Zero(t, pv.Expired)
+	assert.EqualValues(t, 702, pv.ToRestore(false))
+	assert.EqualValues(t, 703, pv.ToRestore(true), "replace writes the key that exists too")
+	assert.Greater(t, pv.PayloadBytes(true), pv.PayloadBytes(false))
 	assert.Len(t, pv.Sample, 2)
-	assert.Positive(t, pv.PayloadBytes)
 	assert.EqualValues(t, 1, rdb.DBSize(ctx).Val(), "a preview writes nothing")
 
 	var progress []redisops.RestoreResult
@@ -96,6 +98,10 @@ func TestRestoreKeepsTheOriginalExpiry(t *testing.T) {
 		line("k:edge", int64(time.Hour/time.Millisecond)) + // runs out exactly now
 		line("k:forever", -1)
 	now := func() time.Time { return saved.Add(time.Hour) }
+	pv, err := c.PreviewRestore(ctx, strings.NewReader(file), now, 0)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, pv.Expired)
+	assert.EqualValues(t, 2, pv.ToRestore(false))
 	rr, err := c.Restore(ctx, strings.NewReader(file), redisops.RestoreOptions{Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, redisops.RestoreResult{Restored: 2, Expired: 2}, rr)
@@ -123,6 +129,36 @@ func TestRestoreCancelledStopsBetweenBatches(t *testing.T) {
 	assert.True(t, rr.Cancelled)
 	assert.EqualValues(t, 500, rr.Restored, "the first batch, then nothing")
 	assert.EqualValues(t, 500, rdb.DBSize(bg).Val())
+
+	// Cancelled after the last batch: nothing was left undone.
+	ctx, cancel = context.WithCancel(bg)
+	rr, err = c.Restore(ctx, bytes.NewReader(buf.Bytes()), redisops.RestoreOptions{Replace: true,
+		Progress: func(r redisops.RestoreResult) {
+			if r.Restored == 1200 {
+				cancel()
+			}
+		}})
+	require.NoError(t, err)
+	assert.False(t, rr.Cancelled)
+	assert.EqualValues(t, 1200, rr.Restored)
+}
+
+func TestRestoreRatePaced(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	rdb := c.Redis()
+	ctx := context.Background()
+	fillKeys(t, rdb, "temp:n", 1500)
+	var buf bytes.Buffer
+	_, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Backup: &buf})
+	require.NoError(t, err)
+	start := time.Now()
+	rr, err := c.Restore(ctx, bytes.NewReader(buf.Bytes()), redisops.RestoreOptions{Rate: 3000})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1500, rr.Restored)
+	// 1500 keys at 3000 keys/s: the last batch of 500 is not sent before
+	// 0.5 s. A lower bound only: a loaded machine may be slower.
+	assert.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond)
 }
 
 func TestCreateBackupFileNeverReusesAName(t *testing.T) {

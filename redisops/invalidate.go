@@ -215,7 +215,7 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 					return ErrStopScan
 				}
 				if !o.DryRun {
-					if err := c.pace(ctx, o, res.Matched+int64(n), start); err != nil {
+					if err := waitTurn(ctx, o.Governor, o.Rate, res.Matched+int64(n), start); err != nil {
 						return ErrStopScan
 					}
 				}
@@ -256,17 +256,17 @@ func rememberForDeleter(batch int) int {
 	return max(64*batch, 1<<16)
 }
 
-// pace waits for the governor and for the rate limit before a batch: the
-// batch is sent no earlier than sent/Rate seconds after the start, sent
+// waitTurn waits for the governor and for the rate limit before a batch:
+// the batch is sent no earlier than sent/rate seconds after start, sent
 // counting the batch itself.
-func (c *Client) pace(ctx context.Context, o InvalidateOptions, sent int64, start time.Time) error {
-	if o.Governor != nil {
-		if err := o.Governor.Wait(ctx); err != nil {
+func waitTurn(ctx context.Context, gov *Governor, rate int, sent int64, start time.Time) error {
+	if gov != nil {
+		if err := gov.Wait(ctx); err != nil {
 			return err
 		}
 	}
-	if o.Rate > 0 {
-		due := start.Add(time.Duration(float64(sent) / float64(o.Rate) * float64(time.Second)))
+	if rate > 0 {
+		due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
 		if d := time.Until(due); d > 0 {
 			t := time.NewTimer(d)
 			defer t.Stop()

@@ -20,6 +20,7 @@ import (
 // RestoreOptions shape a restore.
 type RestoreOptions struct {
 	Replace  bool      // overwrite keys that exist now (RESTORE … REPLACE)
+	Rate     int       // keys per second; 0 = paced by the governor alone
 	Governor *Governor // optional: Wait before each batch
 	Progress func(RestoreResult)
 	Now      func() time.Time // the clock expiries are measured against; default time.Now
@@ -35,13 +36,31 @@ type RestoreResult struct {
 }
 
 // RestorePreview is what a restore would do, read from the file and from
-// EXISTS on the server; nothing is written.
+// EXISTS on the server; nothing is written. It serves both choices of
+// Replace: see ToRestore and PayloadBytes.
 type RestorePreview struct {
-	Records      int64    // keys in the file
-	ExistNow     int64    // skipped by a restore, or overwritten with Replace
-	Expired      int64    // their TTL would have run out by now: left out
-	PayloadBytes int64    // DUMP bytes of the keys that would be restored
-	Sample       []string // the first keys of the file
+	Records       int64    // keys in the file
+	ExistNow      int64    // skipped by a restore, or overwritten with Replace
+	Expired       int64    // their TTL would have run out by now: left out
+	AbsentBytes   int64    // DUMP bytes of the keys absent now
+	ExistingBytes int64    // DUMP bytes of the keys that exist now
+	Sample        []string // the first keys of the file
+}
+
+// ToRestore is how many keys a restore would write.
+func (p *RestorePreview) ToRestore(replace bool) int64 {
+	if replace {
+		return p.Records - p.Expired
+	}
+	return p.Records - p.Expired - p.ExistNow
+}
+
+// PayloadBytes is how many DUMP bytes a restore would write.
+func (p *RestorePreview) PayloadBytes(replace bool) int64 {
+	if replace {
+		return p.AbsentBytes + p.ExistingBytes
+	}
+	return p.AbsentBytes
 }
 
 const restoreBatch = 500
@@ -118,10 +137,11 @@ func decodeBackupLine(b []byte, now time.Time) (restoreItem, error) {
 }
 
 // PreviewRestore reads a backup and asks the server which of its keys
-// exist now (EXISTS, pipelined per batch). A malformed line is an error.
-func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, sample int) (*RestorePreview, error) {
+// exist now (EXISTS, pipelined per batch). Expiry is judged at now (nil:
+// the wall clock), as Restore does. A malformed line is an error.
+func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, now func() time.Time, sample int) (*RestorePreview, error) {
 	p := &RestorePreview{}
-	err := readBackup(r, time.Now(), func(batch []restoreItem) error {
+	err := readBackup(r, RestoreOptions{Now: now}.now(), func(batch []restoreItem) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -138,13 +158,15 @@ func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, sample int) (*
 			if len(p.Sample) < sample {
 				p.Sample = append(p.Sample, it.key)
 			}
-			switch {
-			case it.expired:
+			if it.expired {
 				p.Expired++
-			case exists[i].Val() > 0:
+				continue
+			}
+			if exists[i].Val() > 0 {
 				p.ExistNow++
-			default:
-				p.PayloadBytes += int64(len(it.payload))
+				p.ExistingBytes += int64(len(it.payload))
+			} else {
+				p.AbsentBytes += int64(len(it.payload))
 			}
 		}
 		return nil
@@ -160,22 +182,19 @@ func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, sample int) (*
 // and the first refusal is returned. Cancelling ctx stops before the next
 // batch and returns Cancelled with exact counts.
 func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (RestoreResult, error) {
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
 	var res RestoreResult
 	var firstErr error
 	work := context.WithoutCancel(ctx) // a batch sent completes, so counts stay exact
 	errStop := errors.New("stop")
-	err := readBackup(r, now(), func(batch []restoreItem) error {
+	start := time.Now()
+	var sent int64
+	err := readBackup(r, o.now(), func(batch []restoreItem) error {
 		if ctx.Err() != nil {
 			return errStop
 		}
-		if o.Governor != nil {
-			if err := o.Governor.Wait(ctx); err != nil {
-				return errStop
-			}
+		sent += int64(len(batch))
+		if err := waitTurn(ctx, o.Governor, o.Rate, sent, start); err != nil {
+			return errStop
 		}
 		pipe := c.rdb.Pipeline()
 		cmds := make([]*redis.StatusCmd, len(batch))
@@ -211,11 +230,18 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 		}
 		return nil
 	})
-	res.Cancelled = ctx.Err() != nil
-	if err != nil && !errors.Is(err, errStop) {
+	res.Cancelled = errors.Is(err, errStop)
+	if err != nil && !res.Cancelled {
 		return res, err
 	}
 	return res, firstErr
+}
+
+func (o RestoreOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
 }
 
 // CreateBackupFile creates a new backup file named after the time in dir

@@ -20,7 +20,6 @@ func NewConsole(o Options) *Model {
 	m := New(o)
 	c := m.Common()
 	insp := inspector.New(c)
-	insp.Profile = o.ProfileName
 	m.AddTab(Tab{
 		Title:   "Keys",
 		Panes:   []views.Pane{keys.New(c), insp},
@@ -28,22 +27,16 @@ func NewConsole(o Options) *Model {
 		Weights: []int{2, 3},
 	})
 
-	slow := slowlog.New(c)
-	slow.Profile = o.ProfileName
-	cl := clients.New(c)
-	cl.Profile = o.ProfileName
-	inv := invalidate.New(c)
-	inv.Profile = o.ProfileName
 	for _, t := range []struct {
 		title string
 		pane  views.Pane
 	}{
 		{"Stats", stats.New(c)},
-		{"Slowlog", slow},
+		{"Slowlog", slowlog.New(c)},
 		{"Memory", memory.New(c)},
-		{"Clients", cl},
+		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
-		{"Invalidate", inv},
+		{"Invalidate", invalidate.New(c)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

@@ -20,6 +20,7 @@ type Options struct {
 	ProfileName string
 	Production  bool
 	ReadOnly    bool
+	AuditPath   string // "" means audit.DefaultPath()
 	DB          int
 	Styles      styles.Options
 	Now         func() time.Time // pinned in tests
@@ -62,7 +63,8 @@ func New(o Options, tabs ...Tab) *Model {
 		o.Now = time.Now
 	}
 	km := keymap.Default()
-	common := &views.Common{Styles: styles.New(o.Styles), Keys: &km, Client: o.Client, Now: o.Now, ReadOnly: o.ReadOnly}
+	common := &views.Common{Styles: styles.New(o.Styles), Keys: &km, Client: o.Client, Now: o.Now, ReadOnly: o.ReadOnly,
+		Profile: o.ProfileName, Production: o.Production, AuditPath: o.AuditPath}
 	m := &Model{common: common, opts: o, health: health{connected: true}}
 	m.tabs = tabs
 	return m
@@ -78,8 +80,9 @@ func (m *Model) AddTab(t Tab) {
 	m.layout()
 }
 
-// Init starts every pane and the health probe, and asks the terminal for
-// its background colour to pick dark or light styles.
+// Init starts every pane and the health probe, tells the first tab's panes
+// they are shown, and asks the terminal for its background colour to pick
+// dark or light styles.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startPing(), m.probeWriteAccess()}
 	for _, t := range m.tabs {
@@ -88,6 +91,7 @@ func (m *Model) Init() tea.Cmd {
 		}
 	}
 	m.applyFocus()
+	cmds = append(cmds, m.setTabShown(m.active, true))
 	return tea.Batch(cmds...)
 }
 
@@ -106,6 +110,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case tea.PasteMsg, tea.MouseMsg:
+		// Input goes where the keyboard goes: a pasted pattern must not
+		// also land in a hidden pane's filter box.
+		if p := m.focused(); p != nil && !m.help {
+			return m, p.Update(msg)
+		}
+		return m, nil
 	case views.FlashMsg:
 		return m, m.flash.set(msg.Level, msg.Text)
 	case flashExpiredMsg:
@@ -155,11 +166,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.focusPane(m.focus - 1)
 		return nil
 	case key.Matches(msg, km.NextTab) && len(m.tabs) > 1:
-		m.switchTab(m.active + 1)
-		return nil
+		return m.switchTab(m.active + 1)
 	case key.Matches(msg, km.PrevTab) && len(m.tabs) > 1:
-		m.switchTab(m.active - 1)
-		return nil
+		return m.switchTab(m.active - 1)
 	}
 	if pane != nil {
 		return pane.Update(msg)
@@ -221,12 +230,36 @@ func (m *Model) focusPane(i int) {
 	m.applyFocus()
 }
 
-func (m *Model) switchTab(i int) {
+// switchTab shows tab i: the panes of the tab left are told they are
+// hidden (so they stop polling), then those of tab i, once sized, that
+// they are shown.
+func (m *Model) switchTab(i int) tea.Cmd {
 	n := len(m.tabs)
-	m.active = ((i % n) + n) % n
+	next := ((i % n) + n) % n
+	if next == m.active {
+		return nil
+	}
+	hide := m.setTabShown(m.active, false)
+	m.active = next
 	m.focus = 0
 	m.applyFocus()
 	m.layout()
+	return tea.Batch(hide, m.setTabShown(m.active, true))
+}
+
+// setTabShown tells the panes of tab i that implement views.Shower whether
+// they are shown.
+func (m *Model) setTabShown(i int, shown bool) tea.Cmd {
+	if i < 0 || i >= len(m.tabs) {
+		return nil
+	}
+	var cmds []tea.Cmd
+	for _, p := range m.tabs[i].Panes {
+		if s, ok := p.(views.Shower); ok {
+			cmds = append(cmds, s.SetShown(shown))
+		}
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) applyFocus() {

@@ -177,3 +177,138 @@ func TestLostConnectionShowsInHeaderAndRecovers(t *testing.T) {
 	assert.Contains(t, screen, "reconnected")
 	assert.Contains(t, screen, "ping 0.30 ms")
 }
+
+// showerPane is a stubPane that implements views.Shower and records each
+// call with the width it had then.
+type showerPane struct {
+	stubPane
+	shown   []bool
+	widthAt []int
+}
+
+// shownMsg is what showerPane's SetShown command says.
+type shownMsg struct {
+	pane  string
+	shown bool
+}
+
+func (p *showerPane) SetShown(shown bool) tea.Cmd {
+	p.shown = append(p.shown, shown)
+	p.widthAt = append(p.widthAt, p.w)
+	name := p.name
+	return func() tea.Msg { return shownMsg{pane: name, shown: shown} }
+}
+
+// shownMsgs runs cmd, and what it batches, for the shownMsgs it returns.
+func shownMsgs(t *testing.T, cmd tea.Cmd) []shownMsg {
+	t.Helper()
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []shownMsg
+		for _, c := range msg {
+			out = append(out, shownMsgs(t, c)...)
+		}
+		return out
+	case shownMsg:
+		return []shownMsg{msg}
+	default:
+		t.Fatalf("unexpected message %T from a tab switch", msg)
+		return nil
+	}
+}
+
+func TestFrameTellsPanesWhenTheyAreShown(t *testing.T) {
+	keysPane := &showerPane{stubPane: stubPane{name: "KEYS"}}
+	plain := &stubPane{name: "PLAIN"} // no SetShown: the frame leaves it be
+	second := &showerPane{stubPane: stubPane{name: "SECOND"}}
+	third := &showerPane{stubPane: stubPane{name: "THIRD"}}
+	m := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	m.AddTab(Tab{Title: "Keys", Panes: []views.Pane{keysPane, plain}, Titles: []string{"Keys", "Plain"}, Weights: []int{1, 1}})
+	m.AddTab(Tab{Title: "Second", Panes: []views.Pane{second}, Titles: []string{"Second"}})
+	m.AddTab(Tab{Title: "Third", Panes: []views.Pane{third}, Titles: []string{"Third"}})
+	assert.Empty(t, keysPane.shown, "nothing is shown before Init")
+
+	m.Init() // its other commands (the ping's tick) are not run here
+	assert.Equal(t, []bool{true}, keysPane.shown, "the first tab is shown at start")
+	assert.Empty(t, second.shown)
+	assert.Empty(t, third.shown)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	// ] leaves Keys for Second: hide, then show, and both commands run.
+	cmd := press(m, "]")
+	assert.Equal(t, []bool{true, false}, keysPane.shown)
+	assert.Equal(t, []bool{true}, second.shown)
+	assert.Empty(t, third.shown)
+	assert.ElementsMatch(t, []shownMsg{{"KEYS", false}, {"SECOND", true}}, shownMsgs(t, cmd))
+	assert.Equal(t, 78, second.widthAt[0], "a pane is sized before it is shown")
+
+	// [ back to Keys, then [ again wraps to the last tab.
+	assert.ElementsMatch(t, []shownMsg{{"SECOND", false}, {"KEYS", true}}, shownMsgs(t, press(m, "[")))
+	assert.ElementsMatch(t, []shownMsg{{"KEYS", false}, {"THIRD", true}}, shownMsgs(t, press(m, "[")))
+	assert.Equal(t, []bool{true, false, true, false}, keysPane.shown)
+	assert.Equal(t, []bool{true, false}, second.shown)
+	assert.Equal(t, []bool{true}, third.shown)
+
+	// Focus moves, the help screen and a pane that is typing switch nothing.
+	press(m, "tab")
+	press(m, "?")
+	press(m, "]")
+	press(m, "esc")
+	third.capturing = true
+	press(m, "]")
+	third.capturing = false
+	assert.Equal(t, []bool{true}, third.shown)
+	assert.Equal(t, []bool{true, false, true, false}, keysPane.shown)
+
+	// A single tab has nothing to switch to.
+	solo := &showerPane{stubPane: stubPane{name: "SOLO"}}
+	one := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	one.AddTab(Tab{Title: "Solo", Panes: []views.Pane{solo}, Titles: []string{"Solo"}})
+	one.Init()
+	assert.Nil(t, press(one, "]"))
+	assert.Equal(t, []bool{true}, solo.shown)
+}
+
+// Pasted text and mouse events go to the focused pane only: a hidden pane
+// (or the other pane of the tab) never receives them.
+func TestInputGoesOnlyToTheFocusedPane(t *testing.T) {
+	left, right, hidden := &stubPane{name: "L"}, &stubPane{name: "R"}, &stubPane{name: "H"}
+	m := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	m.AddTab(Tab{Title: "One", Panes: []views.Pane{left, right}, Titles: []string{"L", "R"}, Weights: []int{1, 1}})
+	m.AddTab(Tab{Title: "Two", Panes: []views.Pane{hidden}, Titles: []string{"H"}})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	press(m, "tab") // focus R
+
+	paste := tea.PasteMsg{Content: "temp:*"}
+	wheel := tea.MouseWheelMsg{Button: tea.MouseWheelDown}
+	m.Update(paste)
+	m.Update(wheel)
+	assert.Equal(t, []tea.Msg{paste, wheel}, right.others)
+	assert.Empty(t, left.others)
+	assert.Empty(t, hidden.others)
+
+	// Behind the help screen nothing receives them.
+	press(m, "?")
+	m.Update(paste)
+	assert.Len(t, right.others, 2)
+
+	// Other messages still reach every pane (each recognises its own).
+	press(m, "esc")
+	m.Update(views.ConnRestoredMsg{})
+	assert.Contains(t, left.others, tea.Msg(views.ConnRestoredMsg{}))
+	assert.Contains(t, hidden.others, tea.Msg(views.ConnRestoredMsg{}))
+}
+
+func TestConsoleLogsMutationsWhereToldTo(t *testing.T) {
+	m := NewConsole(Options{AuditPath: "/var/log/cachedeck/audit.jsonl", ProfileName: "prod", Production: true,
+		Styles: styles.Options{Dark: true, NoColor: true}})
+	c := m.Common()
+	assert.Equal(t, "/var/log/cachedeck/audit.jsonl", c.AuditFile(), "--audit-log reaches the panes")
+	assert.Equal(t, "prod", c.Profile)
+	assert.True(t, c.Production)
+	t.Setenv("XDG_STATE_HOME", "/state")
+	assert.Equal(t, "/state/cachedeck/audit.jsonl", New(Options{}).Common().AuditFile())
+}

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/keymap"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"
@@ -22,8 +23,22 @@ type Common struct {
 	Keys   *keymap.KeyMap
 	Client *redisops.Client
 	Now    func() time.Time
-	// ReadOnly removes mutations from every pane (later issues add them).
+	// ReadOnly removes mutations from every pane.
 	ReadOnly bool
+	// Profile names the connection profile in audit entries; Production
+	// marks it as one (the header turns red).
+	Profile    string
+	Production bool
+	// AuditPath is where mutations are logged; "" means audit.DefaultPath().
+	AuditPath string
+}
+
+// AuditFile is the audit log every mutation of this session appends to.
+func (c *Common) AuditFile() string {
+	if c.AuditPath != "" {
+		return c.AuditPath
+	}
+	return audit.DefaultPath()
 }
 
 // Clock is Now, or the wall clock when none is pinned. Commands capture
@@ -48,6 +63,15 @@ type Pane interface {
 	Capturing() bool
 	ShortHelp() []key.Binding
 	FullHelp() [][]key.Binding
+}
+
+// Shower is implemented by panes that work only while visible (polling,
+// countdowns). The frame calls SetShown(true) on the panes of the tab it
+// shows, at start and on every tab switch, and SetShown(false) on those of
+// the tab it leaves. A repeated call must change nothing: showing a shown
+// pane must not start a second refresh.
+type Shower interface {
+	SetShown(shown bool) tea.Cmd
 }
 
 // FlashLevel orders flash messages by importance.

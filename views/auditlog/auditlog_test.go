@@ -119,7 +119,7 @@ func TestEmptyAndMissingLog(t *testing.T) {
 	// An empty file reads the same.
 	path := filepath.Join(t.TempDir(), "empty.jsonl")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	h2 := newHarness(t, 200, 4, func(m *Model) { m.Path = path })
+	h2 := newHarness(t, 200, 4, func(m *Model) { m.c.AuditPath = path })
 	h2.Until("the log", h2.m.Loaded)
 	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h2.m, 200, 4)), "no mutations recorded yet (audit log: "+path+")")
 	h2.Key("enter")
@@ -128,14 +128,14 @@ func TestEmptyAndMissingLog(t *testing.T) {
 
 func TestReloadsWhileShown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	h := newHarness(t, 90, 6, func(m *Model) { m.Path = path; m.Refresh = 100 * time.Millisecond })
+	h := newHarness(t, 90, 6, func(m *Model) { m.c.AuditPath = path; m.Refresh = 100 * time.Millisecond })
 	h.Until("the log", h.m.Loaded)
 	assert.Empty(t, h.m.Entries())
 	writeLog(t, path, audit.Entry{Server: "s", Action: "delete-key", Key: "k", Outcome: audit.Done})
 	h.Until("the reload", func() bool { return len(h.m.Entries()) == 1 })
 
 	// Not shown: no reloads.
-	h.m.SetFocused(false)
+	h.Run(h.m.SetShown(false))
 	h.Drain()
 	writeLog(t, path, audit.Entry{Server: "s", Action: "persist", Key: "k", Outcome: audit.Done})
 	deadline := time.Now().Add(1500 * time.Millisecond)
@@ -143,6 +143,6 @@ func TestReloadsWhileShown(t *testing.T) {
 		h.Next(100 * time.Millisecond)
 	}
 	assert.Len(t, h.m.Entries(), 1)
-	h.m.SetFocused(true)
+	h.Run(h.m.SetShown(true))
 	h.Until("the reload once shown", func() bool { return len(h.m.Entries()) == 2 })
 }

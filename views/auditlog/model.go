@@ -13,7 +13,6 @@ import (
 
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/views"
-	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -21,9 +20,6 @@ const (
 	MaxEntries = 500
 	// DefaultRefresh is how often the list is reloaded while shown.
 	DefaultRefresh = 5 * time.Second
-	// watchEvery is the pane's clock: it notices being shown (the frame
-	// cannot tell it with a command) and reloads then.
-	watchEvery = time.Second
 )
 
 // seqs numbers panes and requests process-wide: the frame gives every
@@ -40,7 +36,9 @@ type (
 		err       error
 		at        time.Time
 	}
-	watchMsg struct{ pane, seq uint64 }
+	// refreshMsg is a tick of the reload chain started when the pane was
+	// last shown; seq tells a live chain from one stopped since.
+	refreshMsg struct{ pane, seq uint64 }
 )
 
 // Model is the audit pane. It implements views.Pane.
@@ -51,9 +49,7 @@ type Model struct {
 	height  int
 	focused bool
 
-	// Path overrides audit.DefaultPath() (read at each load); Refresh is
-	// the reload interval while shown. Set them before Init.
-	Path    string
+	// Refresh is the reload interval while shown. Set it before Init.
 	Refresh time.Duration
 
 	loadSeq  uint64
@@ -62,14 +58,13 @@ type Model struct {
 	err      error
 	entries  []audit.Entry // newest first
 	loadedAt time.Time     // Common.Now, shown
-	lastReal time.Time     // wall clock, for the reload interval
 
 	cursor, offset int
 	detail         bool
 	detailTop      int
 
-	watchSeq   uint64
-	wasFocused bool
+	shown      bool
+	refreshSeq uint64 // the live reload chain, 0 while hidden
 
 	keys bindings
 }
@@ -79,10 +74,29 @@ func New(c *views.Common) *Model {
 	return &Model{c: c, id: nextSeq(), Refresh: DefaultRefresh, keys: newBindings(c)}
 }
 
-// Init starts watching for the pane to be shown.
+// Init reads nothing: the log is read when the pane is shown.
 func (m *Model) Init() tea.Cmd {
-	m.watchSeq = nextSeq()
-	return m.watch()
+	if m.Refresh <= 0 {
+		m.Refresh = DefaultRefresh
+	}
+	return nil
+}
+
+// SetShown implements views.Shower. Shown, the pane reads the log at once
+// and then every Refresh; hidden, it stops: the chain's sequence number is
+// dropped, so a tick still in flight ends it. Showing a shown pane does
+// nothing, so there is never more than one chain.
+func (m *Model) SetShown(shown bool) tea.Cmd {
+	if shown == m.shown {
+		return nil
+	}
+	m.shown = shown
+	m.refreshSeq = 0
+	if !shown {
+		return nil
+	}
+	m.refreshSeq = nextSeq()
+	return tea.Batch(m.load(), m.refreshTick())
 }
 
 func (m *Model) SetSize(width, height int) {
@@ -112,9 +126,9 @@ func (m *Model) Selected() (audit.Entry, bool) {
 	return m.entries[m.cursor], true
 }
 
-func (m *Model) watch() tea.Cmd {
-	pane, seq := m.id, m.watchSeq
-	return tea.Tick(watchEvery, func(time.Time) tea.Msg { return watchMsg{pane: pane, seq: seq} })
+func (m *Model) refreshTick() tea.Cmd {
+	pane, seq := m.id, m.refreshSeq
+	return tea.Tick(m.Refresh, func(time.Time) tea.Msg { return refreshMsg{pane: pane, seq: seq} })
 }
 
 // load reads the log's tail in a command unless a read is running.
@@ -123,9 +137,8 @@ func (m *Model) load() tea.Cmd {
 		return nil
 	}
 	m.loadSeq = nextSeq()
-	pane, seq, override, now := m.id, m.loadSeq, m.Path, m.clock()
+	pane, seq, path, now := m.id, m.loadSeq, m.c.AuditFile(), m.clock()
 	return func() tea.Msg {
-		path := widgets.AuditPath(override)
 		msg := loadedMsg{pane: pane, seq: seq, path: path}
 		if path != "" {
 			msg.entries, msg.err = audit.ReadTail(path, MaxEntries)
@@ -151,19 +164,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.loadSeq = 0
 		m.apply(msg)
-	case watchMsg:
-		if msg.pane != m.id || msg.seq != m.watchSeq {
-			return nil
+	case refreshMsg:
+		if msg.pane != m.id || msg.seq != m.refreshSeq {
+			return nil // another pane's, or a chain stopped by hiding the pane
 		}
-		shown := m.focused && !m.wasFocused
-		m.wasFocused = m.focused
-		cmds := []tea.Cmd{m.watch()}
-		// Wall time, not Common.Now: a pinned clock must not stop reloads.
-		due := !m.loaded || time.Since(m.lastReal) >= m.Refresh
-		if m.focused && (shown || due) {
-			cmds = append(cmds, m.load())
-		}
-		return tea.Batch(cmds...)
+		return tea.Batch(m.load(), m.refreshTick())
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
@@ -187,7 +192,7 @@ func identity(e audit.Entry) string {
 
 func (m *Model) apply(msg loadedMsg) {
 	sel, hadSel := m.Selected()
-	m.loaded, m.path, m.err, m.loadedAt, m.lastReal = true, msg.path, msg.err, msg.at, time.Now()
+	m.loaded, m.path, m.err, m.loadedAt = true, msg.path, msg.err, msg.at
 	if msg.err != nil && len(msg.entries) == 0 && len(m.entries) > 0 {
 		return // keep what is shown; the status line says the read failed
 	}

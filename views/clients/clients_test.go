@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,7 @@ import (
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"
+	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
@@ -91,7 +93,7 @@ func TestListsOwnConnectionAndKillAsksFirst(t *testing.T) {
 	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
 	wid := worker(t, srv.Addr, "worker-1")
 
-	h := newHarness(t, c, 76, 18, false, func(m *Model) { m.Profile = "test" })
+	h := newHarness(t, c, 76, 18, false, func(m *Model) { m.c.Profile = "test" })
 	h.Until("the list", h.m.Loaded)
 	require.NoError(t, h.m.Err())
 
@@ -118,7 +120,7 @@ func TestListsOwnConnectionAndKillAsksFirst(t *testing.T) {
 	assert.False(t, h.m.Confirming())
 	assert.Contains(t, h.Flashes()[len(h.Flashes())-1], "this console's own connection")
 
-	// The worker: K asks, naming it; anything but y cancels.
+	// The worker: K asks, naming it; esc cancels.
 	h.cursorTo(wid)
 	assert.Contains(t, helpKeys(h.m), "K")
 	h.Key("K")
@@ -187,17 +189,103 @@ func TestSortCyclesAndRefreshes(t *testing.T) {
 	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 120, 40)), "address▼")
 	h.Key("s")
 	assert.Equal(t, ByIdle, h.m.SortOrder())
+}
+
+// pump handles the pane's messages for d.
+func (h *harness) pump(d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		h.Next(10 * time.Millisecond)
+	}
+}
+
+func TestRefreshesOnlyWhileShown(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
+	const refresh = 50 * time.Millisecond
+	h := newHarness(t, c, 76, 18, false, func(m *Model) { m.Refresh = refresh })
+	h.Until("the list", h.m.Loaded)
 
 	// Shown, the list reloads on its own.
 	n := h.m.loads
 	h.Until("an automatic refresh", func() bool { return h.m.loads > n })
+
 	// Hidden, it does not.
-	h.m.SetFocused(false)
+	h.Run(h.m.SetShown(false))
 	h.Until("the refresh in flight", func() bool { return !h.m.Loading() })
 	n = h.m.loads
-	deadline := time.Now().Add(2500 * time.Millisecond)
-	h.Until("two watch ticks", func() bool { return time.Now().After(deadline) })
-	assert.Equal(t, n, h.m.loads)
+	h.pump(10 * refresh)
+	assert.Equal(t, n, h.m.loads, "no refresh while hidden")
+
+	// Hidden and shown twice, half a refresh apart (two chains left running
+	// would not tick in step): it reloads at once, then keeps one chain.
+	for range 2 {
+		h.Run(h.m.SetShown(false))
+		h.Run(h.m.SetShown(true))
+		h.pump(refresh / 2)
+	}
+	h.Run(h.m.SetShown(true)) // the frame never does this; it must not matter
+	h.Until("the reload on being shown", func() bool { return h.m.loads > n })
+	n = h.m.loads
+	start := time.Now()
+	h.pump(20 * refresh)
+	// One chain ticks at most once per refresh in the window, plus a load
+	// started before it that lands inside.
+	got, most := h.m.loads-n, int(time.Since(start)/refresh)+2
+	assert.GreaterOrEqual(t, got, 2, "it refreshes while shown")
+	assert.LessOrEqual(t, got, most, "one refresh chain, not two or three")
+}
+
+// Every SetShown(true) starts a chain; only the last one's ticks go on.
+// The commands are run by hand, so no tick can fire between the calls.
+func TestShowHideShowKeepsOneRefreshChain(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
+	m := New(viewtest.NewCommon(c, false))
+	m.Refresh = time.Millisecond
+	m.SetSize(76, 18)
+	require.Nil(t, m.Init(), "nothing is asked before the pane is shown")
+
+	var started []tea.Cmd
+	started = append(started, m.SetShown(true))
+	assert.Nil(t, m.SetShown(true), "showing a shown pane starts nothing")
+	assert.Nil(t, m.SetShown(false))
+	started = append(started, m.SetShown(true))
+	assert.Nil(t, m.SetShown(false))
+	started = append(started, m.SetShown(true))
+
+	ticks := runForTicks(m, started...)
+	require.Len(t, ticks, 3, "one tick per SetShown(true)")
+	var next []refreshMsg
+	for _, tick := range ticks {
+		next = append(next, runForTicks(m, m.Update(tick))...)
+	}
+	require.Len(t, next, 1, "only one chain goes on")
+	assert.Equal(t, ticks[2].seq, next[0].seq, "the last one")
+	assert.Positive(t, m.loads)
+
+	// Hidden, the live chain's next tick ends it.
+	assert.Nil(t, m.SetShown(false))
+	assert.Nil(t, m.Update(next[0]))
+}
+
+// runForTicks runs cmds and what they batch, gives the pane every message
+// but its refresh ticks (its loads), and returns those ticks.
+func runForTicks(m *Model, cmds ...tea.Cmd) []refreshMsg {
+	var ticks []refreshMsg
+	for _, cmd := range cmds {
+		if cmd == nil {
+			continue
+		}
+		switch msg := cmd().(type) {
+		case tea.BatchMsg:
+			ticks = append(ticks, runForTicks(m, msg...)...)
+		case refreshMsg:
+			ticks = append(ticks, msg)
+		default:
+			m.Update(msg)
+		}
+	}
+	return ticks
 }
 
 func TestReadOnlyHidesKill(t *testing.T) {
@@ -311,17 +399,21 @@ func TestSameProcessConnectionsAreOurs(t *testing.T) {
 	assert.True(t, found)
 }
 
-// Nothing is asked before the pane is shown.
+// Nothing is asked before the pane is shown, not even when the connection
+// comes back.
 func TestLoadsOnlyOnceShown(t *testing.T) {
 	srv := redistest.Standalone(t)
 	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
-	h := newHarness(t, c, 76, 18, false)
-	h.m.SetFocused(false)
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	h.Until("a watch tick", func() bool { return time.Now().After(deadline) })
-	assert.False(t, h.m.Loaded())
-	assert.False(t, h.m.Loading())
-	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 76, 18)), "loading the client list")
-	h.m.SetFocused(true)
-	h.Until("the list", h.m.Loaded)
+	m := New(viewtest.NewCommon(c, false))
+	m.SetSize(76, 18)
+	h := &harness{Harness: viewtest.New(t, m.Update), m: m}
+	t.Cleanup(h.Close)
+	h.Run(m.Init())
+	h.Dispatch(views.ConnRestoredMsg{})
+	h.Drain()
+	assert.False(t, m.Loaded())
+	assert.False(t, m.Loading())
+	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, m, 76, 18)), "loading the client list")
+	h.Run(m.SetShown(true))
+	h.Until("the list", m.Loaded)
 }

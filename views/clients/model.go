@@ -28,9 +28,6 @@ const (
 	// DefaultRefresh is how often the list is reloaded while shown.
 	DefaultRefresh = 5 * time.Second
 	loadTimeout    = 10 * time.Second
-	// watchEvery is the pane's clock: it notices being shown (the frame
-	// cannot tell it with a command) and when a refresh is due.
-	watchEvery = time.Second
 )
 
 // seqs numbers panes and requests, process-wide, so that a message (the
@@ -72,28 +69,24 @@ type (
 		target    redisops.ClientInfo
 		widgets.Audited
 	}
-	watchMsg struct{ pane, seq uint64 }
+	// refreshMsg is a tick of the refresh chain started when the pane was
+	// last shown; seq tells a live chain from one stopped since.
+	refreshMsg struct{ pane, seq uint64 }
 )
 
 // Model is the clients pane. It implements views.Pane.
 type Model struct {
-	c       *views.Common
-	id      uint64
-	width   int
-	height  int
-	focused bool
+	c      *views.Common
+	id     uint64
+	width  int
+	height int
 
-	// Refresh is the reload interval while shown; Profile names the
-	// connection profile in audit entries; AuditPath overrides
-	// audit.DefaultPath(). Set them before Init.
-	Refresh   time.Duration
-	Profile   string
-	AuditPath string
+	// Refresh is the reload interval while shown. Set it before Init.
+	Refresh time.Duration
 
 	loadSeq  uint64
 	loaded   bool
 	loadedAt time.Time // Common.Now, shown
-	lastReal time.Time // wall clock, for the refresh
 	loads    int
 	err      error
 	list     []redisops.ClientInfo
@@ -103,12 +96,12 @@ type Model struct {
 	order  []int
 	scroll widgets.Scroll // cursor and first shown row of the table
 
-	confirm *redisops.ClientInfo // the kill dialog's target
+	confirm widgets.Confirm // the kill dialog
 	killSeq uint64
 	log     *audit.Log
 
-	watchSeq   uint64
-	wasFocused bool
+	shown      bool
+	refreshSeq uint64 // the live refresh chain, 0 while hidden
 
 	keys bindings
 }
@@ -118,18 +111,31 @@ func New(c *views.Common) *Model {
 	return &Model{c: c, id: nextSeq(), Refresh: DefaultRefresh, keys: newBindings(c)}
 }
 
-// Init only starts the pane's clock: CLIENT LIST grows with the number of
-// connections (and holds the server while it runs), so it is first asked
-// when the pane is shown, within a tick.
+// Init asks nothing: CLIENT LIST grows with the number of connections
+// (and holds the server while it runs), so it is first asked when the
+// pane is shown.
 func (m *Model) Init() tea.Cmd {
-	if m.c.Client == nil {
-		return nil
-	}
 	if m.Refresh <= 0 {
 		m.Refresh = DefaultRefresh
 	}
-	m.watchSeq = nextSeq()
-	return m.watch()
+	return nil
+}
+
+// SetShown implements views.Shower. Shown, the pane loads the list at once
+// and then every Refresh; hidden, it stops: the chain's sequence number is
+// dropped, so a tick still in flight ends it. Showing a shown pane does
+// nothing, so there is never more than one chain.
+func (m *Model) SetShown(shown bool) tea.Cmd {
+	if shown == m.shown {
+		return nil
+	}
+	m.shown = shown
+	m.refreshSeq = 0
+	if !shown || m.c.Client == nil {
+		return nil
+	}
+	m.refreshSeq = nextSeq()
+	return tea.Batch(m.autoLoad(), m.refreshTick())
 }
 
 // Stop closes the audit log (the frame calls it on quit).
@@ -145,10 +151,11 @@ func (m *Model) SetSize(width, height int) {
 	m.ensureVisible()
 }
 
-func (m *Model) SetFocused(focused bool) { m.focused = focused }
+// SetFocused implements views.Pane: the pane looks the same either way.
+func (m *Model) SetFocused(bool) {}
 
 // Capturing is true while the kill dialog waits for its answer.
-func (m *Model) Capturing() bool { return m.confirm != nil }
+func (m *Model) Capturing() bool { return m.confirm.Active() }
 
 // Accessors for tests.
 
@@ -156,7 +163,7 @@ func (m *Model) Clients() []redisops.ClientInfo { return m.list }
 func (m *Model) Loaded() bool                   { return m.loaded }
 func (m *Model) Loading() bool                  { return m.loadSeq != 0 }
 func (m *Model) Killing() bool                  { return m.killSeq != 0 }
-func (m *Model) Confirming() bool               { return m.confirm != nil }
+func (m *Model) Confirming() bool               { return m.confirm.Active() }
 func (m *Model) Err() error                     { return m.err }
 func (m *Model) SortOrder() Sort                { return m.sort }
 
@@ -175,9 +182,19 @@ func (m *Model) Selected() (redisops.ClientInfo, bool, bool) {
 
 func (m *Model) now() time.Time { return m.c.Clock()() }
 
-func (m *Model) watch() tea.Cmd {
-	pane, seq := m.id, m.watchSeq
-	return tea.Tick(watchEvery, func(time.Time) tea.Msg { return watchMsg{pane: pane, seq: seq} })
+func (m *Model) refreshTick() tea.Cmd {
+	pane, seq := m.id, m.refreshSeq
+	return tea.Tick(m.Refresh, func(time.Time) tea.Msg { return refreshMsg{pane: pane, seq: seq} })
+}
+
+// autoLoad is the refresh's load. It waits while the kill dialog is open,
+// and a refused CLIENT LIST is not asked again on its own: every try would
+// add a denial to the server's ACL LOG (r tries again).
+func (m *Model) autoLoad() tea.Cmd {
+	if m.confirm.Active() || m.refused() {
+		return nil
+	}
+	return m.load()
 }
 
 func (m *Model) load() tea.Cmd {
@@ -208,21 +225,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.killSeq = 0
 		return m.killDone(msg)
-	case watchMsg:
-		if msg.pane != m.id || msg.seq != m.watchSeq {
-			return nil
+	case refreshMsg:
+		if msg.pane != m.id || msg.seq != m.refreshSeq {
+			return nil // another pane's, or a chain stopped by hiding the pane
 		}
-		shown := m.focused && !m.wasFocused
-		m.wasFocused = m.focused
-		cmds := []tea.Cmd{m.watch()}
-		// Wall time, not Common.Now: a pinned clock must not stop refreshes.
-		due := !m.loaded || time.Since(m.lastReal) >= m.Refresh
-		// A refused CLIENT LIST is not asked again on its own: every try
-		// would add a denial to the server's ACL LOG. r tries again.
-		if m.focused && (shown || due) && m.confirm == nil && !m.refused() {
-			cmds = append(cmds, m.load())
-		}
-		return tea.Batch(cmds...)
+		return tea.Batch(m.autoLoad(), m.refreshTick())
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
@@ -233,14 +240,16 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.move(3)
 		}
 	case views.ConnRestoredMsg:
-		return m.load()
+		if m.shown {
+			return m.load()
+		}
 	}
 	return nil
 }
 
 func (m *Model) applyLoad(msg loadedMsg) {
 	sel, _, hadSel := m.Selected()
-	m.loaded, m.loadedAt, m.lastReal = true, msg.at, time.Now()
+	m.loaded, m.loadedAt = true, msg.at
 	m.loads++
 	m.list, m.own, m.err = msg.list, msg.own, msg.err
 	m.resort()
@@ -306,8 +315,8 @@ func (m *Model) selectClient(node string, id int64) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.confirm != nil {
-		return m.answer(msg)
+	if handled, cmd := m.confirm.Update(msg); handled {
+		return cmd
 	}
 	k := m.c.Keys
 	switch {
@@ -337,8 +346,8 @@ func (m *Model) move(d int) {
 
 func (m *Model) ensureVisible() { m.scroll.Clamp(len(m.order), m.tableRows()) }
 
-// The kill: K opens the dialog naming the client, y confirms, anything
-// else cancels.
+// The kill: K opens the dialog naming the client, y kills, n or esc
+// cancels.
 
 func (m *Model) askKill() tea.Cmd {
 	ci, own, ok := m.Selected()
@@ -352,18 +361,17 @@ func (m *Model) askKill() tea.Cmd {
 	case m.killSeq != 0:
 		return views.Flash(views.FlashInfo, "a kill is already running")
 	}
-	m.confirm = &ci
+	m.confirm.Open(widgets.Question{
+		Title: "kill client",
+		Text:  killText(ci),
+		Note:  "its connection closes at once (the app may reconnect); written to the audit log",
+		Yes: func() tea.Cmd {
+			m.killSeq = nextSeq()
+			return killCmd(m.id, m.killSeq, m.c.Client, m.log, m.c.AuditFile(), m.c.Profile, ci)
+		},
+		No: func() tea.Cmd { return views.Flash(views.FlashInfo, "kill cancelled") },
+	})
 	return nil
-}
-
-func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
-	target := *m.confirm
-	m.confirm = nil
-	if msg.Text != "y" {
-		return views.Flash(views.FlashInfo, "kill cancelled")
-	}
-	m.killSeq = nextSeq()
-	return killCmd(m.id, m.killSeq, m.c.Client, m.log, widgets.AuditPath(m.AuditPath), m.Profile, target)
 }
 
 // describe names a client for the dialog and the audit log.
@@ -427,8 +435,8 @@ func (m *Model) canKillSelected() bool {
 
 // ShortHelp implements views.Pane.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.confirm != nil {
-		return []key.Binding{m.keys.yes, m.keys.no}
+	if m.confirm.Active() {
+		return m.confirm.Help()
 	}
 	h := []key.Binding{m.keys.sort, m.c.Keys.Refresh}
 	if m.canKillSelected() {
@@ -448,14 +456,12 @@ func (m *Model) FullHelp() [][]key.Binding {
 }
 
 type bindings struct {
-	sort, kill, yes, no key.Binding
+	sort, kill key.Binding
 }
 
 func newBindings(*views.Common) bindings {
 	return bindings{
 		sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort idle/age/addr")),
 		kill: key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill client…")),
-		yes:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
-		no:   key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("any other key", "cancel")),
 	}
 }

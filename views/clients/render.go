@@ -36,8 +36,8 @@ func (m *Model) View() string {
 		return ""
 	}
 	lines := m.listLines(w, h)
-	if m.confirm != nil {
-		lines = widgets.Overlay(lines, m.dialog(w), w, h)
+	if m.confirm.Active() {
+		lines = widgets.Overlay(lines, m.confirm.View(m.c.Styles, w), w, h)
 	}
 	return widgets.Screen(lines, w, h)
 }
@@ -171,16 +171,13 @@ func (m *Model) statusLine() string {
 	return line
 }
 
-// dialog is the kill confirmation, naming the client.
-func (m *Model) dialog(w int) []string {
-	ci := m.confirm
+// killText is the kill dialog's question, naming the client.
+func killText(ci redisops.ClientInfo) string {
 	who := decode.DisplayKey(ci.Addr)
 	if ci.Name != "" {
 		who += " (name " + decode.DisplayKey(ci.Name) + ")"
 	} else {
 		who += " (no name)"
 	}
-	text := fmt.Sprintf("Kill client %d %s on %s? type y to confirm", ci.ID, who, ci.Node)
-	return widgets.Dialog(m.c.Styles, "kill client", text,
-		"its connection closes at once (the app may reconnect); any other key cancels; written to the audit log", w, 60)
+	return fmt.Sprintf("Kill client %d %s on %s?", ci.ID, who, ci.Node)
 }

@@ -21,9 +21,9 @@ import (
 )
 
 // Key edits: D deletes the key (UNLINK), E sets its TTL (PEXPIRE), P
-// removes it (PERSIST). Each opens a dialog stating the exact effect and
-// runs only on y, through widgets.RunAudited; none exists in a read-only
-// session.
+// removes it (PERSIST). Each opens a dialog (widgets.Confirm) stating the
+// exact effect and runs only on y, through widgets.RunAudited; none exists
+// in a read-only session.
 
 // editTimeout bounds one edit, its audit lines included.
 const editTimeout = 10 * time.Second
@@ -35,27 +35,16 @@ const (
 	ActionPersist = "persist"
 )
 
-// editStage is where an edit is: its dialog, or the TTL input before it.
-type editStage uint8
-
-const (
-	editNone editStage = iota
-	editConfirmDelete
-	editInputTTL
-	editConfirmTTL
-	editConfirmPersist
-)
-
-// edits is the inspector's key-edit state.
+// edits is the inspector's key-edit state: the TTL input, or the dialog
+// of an edit (the TTL input leads to the set-TTL dialog).
 type edits struct {
-	stage editStage
-	key   string // the raw key the dialog is about
-	input []rune // the TTL being typed
-	inErr string // why the typed TTL was refused
-	ttl   time.Duration
-	text  string // the dialog's text
-	seq   uint64 // the edit in flight, 0 when none
-	log   *audit.Log
+	inputTTL bool            // the TTL input is open
+	confirm  widgets.Confirm // the delete, set-TTL or persist dialog
+	key      string          // the raw key the input or dialog is about
+	input    []rune          // the TTL being typed
+	inErr    string          // why the typed TTL was refused
+	seq      uint64          // the edit in flight, 0 when none
+	log      *audit.Log
 }
 
 // editDoneMsg is an edit's outcome.
@@ -76,7 +65,7 @@ var errNoKey = errors.New("no such key")
 var editSeqs atomic.Uint64
 
 // Editing reports whether an edit dialog or the TTL input is open.
-func (m *Model) Editing() bool { return m.ed.stage != editNone }
+func (m *Model) Editing() bool { return m.ed.inputTTL || m.ed.confirm.Active() }
 
 // EditBusy reports whether an edit is running.
 func (m *Model) EditBusy() bool { return m.ed.seq != 0 }
@@ -126,10 +115,9 @@ func (m *Model) startEdit(k tea.KeyPressMsg) tea.Cmd {
 	m.ed.key = m.key
 	switch {
 	case key.Matches(k, m.keys.DeleteKey):
-		m.ed.stage = editConfirmDelete
-		m.ed.text = fmt.Sprintf("Delete key %s (%s)? This runs UNLINK %s.", dk, m.sizeText(), dk)
+		m.askEdit("Delete key", fmt.Sprintf("Delete key %s (%s)? This runs UNLINK %s.", dk, m.sizeText(), dk), ActionDelete, "", 0)
 	case key.Matches(k, m.keys.SetTTL):
-		m.ed.stage, m.ed.input, m.ed.inErr = editInputTTL, nil, ""
+		m.ed.inputTTL, m.ed.input, m.ed.inErr = true, nil, ""
 	case key.Matches(k, m.keys.Persist):
 		if m.noTTL {
 			return views.Flash(views.FlashInfo, dk+" has no TTL: nothing to remove")
@@ -138,10 +126,23 @@ func (m *Model) startEdit(k tea.KeyPressMsg) tea.Cmd {
 		if !m.expiresAt.IsZero() {
 			now = views.TTLLong(m.expiresAt.Sub(m.now()))
 		}
-		m.ed.stage = editConfirmPersist
-		m.ed.text = fmt.Sprintf("PERSIST %s: remove its TTL (now %s)", dk, now)
+		m.askEdit("Remove TTL", fmt.Sprintf("PERSIST %s: remove its TTL (now %s)", dk, now), ActionPersist, "", 0)
 	}
 	return nil
+}
+
+// askEdit opens the dialog of an edit of m.ed.key; y runs it.
+func (m *Model) askEdit(title, text, action, target string, ttl time.Duration) {
+	dk := decode.DisplayKey(m.ed.key)
+	m.ed.confirm.Open(widgets.Question{
+		Title: title,
+		Text:  text,
+		Yes: func() tea.Cmd {
+			m.ed.seq = editSeqs.Add(1)
+			return m.runEdit(action, target, ttl)
+		},
+		No: func() tea.Cmd { return views.Flash(views.FlashInfo, "cancelled: "+dk+" unchanged") },
+	})
 }
 
 // sizeText is the key's type and size, for the delete dialog.
@@ -159,31 +160,17 @@ func (m *Model) sizeText() string {
 
 // editKey handles a key while the input or a dialog is open.
 func (m *Model) editKey(k tea.KeyPressMsg) tea.Cmd {
-	if m.ed.stage == editInputTTL {
+	if m.ed.inputTTL {
 		return m.ttlInputKey(k)
 	}
-	stage := m.ed.stage
-	m.ed.stage = editNone
-	if k.Text != "y" {
-		return views.Flash(views.FlashInfo, "cancelled: "+decode.DisplayKey(m.ed.key)+" unchanged")
-	}
-	m.ed.seq = editSeqs.Add(1)
-	switch stage {
-	case editConfirmDelete:
-		return m.runEdit(ActionDelete, "", 0)
-	case editConfirmTTL:
-		return m.runEdit(ActionSetTTL, "ttl "+strconv.FormatInt(int64(m.ed.ttl/time.Millisecond), 10)+"ms", m.ed.ttl)
-	case editConfirmPersist:
-		return m.runEdit(ActionPersist, "", 0)
-	}
-	m.ed.seq = 0
-	return nil
+	_, cmd := m.ed.confirm.Update(k)
+	return cmd
 }
 
 func (m *Model) ttlInputKey(k tea.KeyPressMsg) tea.Cmd {
 	switch k.Code {
 	case tea.KeyEscape:
-		m.ed.stage = editNone
+		m.ed.inputTTL = false
 		return nil
 	case tea.KeyEnter:
 		d, err := ParseTTL(string(m.ed.input))
@@ -191,15 +178,15 @@ func (m *Model) ttlInputKey(k tea.KeyPressMsg) tea.Cmd {
 			m.ed.inErr = err.Error()
 			return nil
 		}
-		m.ed.ttl = d
-		m.ed.stage = editConfirmTTL
+		m.ed.inputTTL = false
 		dk := decode.DisplayKey(m.ed.key)
 		at := m.now().Add(d).UTC()
 		cmd := fmt.Sprintf("EXPIRE %s %d", dk, d/time.Second)
 		if d%time.Second != 0 {
 			cmd = fmt.Sprintf("PEXPIRE %s %d", dk, d/time.Millisecond)
 		}
-		m.ed.text = fmt.Sprintf("%s — the key will expire at %s UTC (in %s)", cmd, at.Format(atLayout(d)), views.TTLLong(d))
+		text := fmt.Sprintf("%s — the key will expire at %s UTC (in %s)", cmd, at.Format(atLayout(d)), views.TTLLong(d))
+		m.askEdit("Set TTL", text, ActionSetTTL, "ttl "+strconv.FormatInt(int64(d/time.Millisecond), 10)+"ms", d)
 		return nil
 	case tea.KeyBackspace:
 		if n := len(m.ed.input); n > 0 {
@@ -264,8 +251,8 @@ func ParseTTL(s string) (time.Duration, error) {
 // runEdit runs the confirmed edit in a command, audited.
 func (m *Model) runEdit(action, target string, ttl time.Duration) tea.Cmd {
 	seq, raw, c, log := m.ed.seq, m.ed.key, m.c.Client, m.ed.log
-	path := widgets.AuditPath(m.AuditPath)
-	entry := audit.Entry{Server: c.Addr, Profile: m.Profile, Action: action, Key: decode.DisplayKey(raw), Target: target}
+	path := m.c.AuditFile()
+	entry := audit.Entry{Server: c.Addr, Profile: m.c.Profile, Action: action, Key: decode.DisplayKey(raw), Target: target}
 	if action == ActionDelete {
 		entry.Matched = 1
 	}
@@ -345,37 +332,29 @@ func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
 
 // editOverlay draws the open dialog or input over the pane's lines.
 func (m *Model) editOverlay(view string) string {
-	if m.ed.stage == editNone || m.width <= 0 || m.height <= 0 {
+	if !m.Editing() || m.width <= 0 || m.height <= 0 {
 		return view
 	}
-	st := m.st
-	var box []string
-	switch m.ed.stage {
-	case editInputTTL:
+	box := m.ed.confirm.View(m.st, m.width)
+	if m.ed.inputTTL {
 		text := "TTL for " + decode.DisplayKey(m.ed.key) + ": " + string(m.ed.input) + "█"
 		note := "30s, 5m, 2h, 7d or seconds · enter to continue · esc cancels"
 		if m.ed.inErr != "" {
 			note = m.ed.inErr
 		}
-		box = widgets.Dialog(st, "Set TTL", text, note, m.width, 60)
-	default:
-		title := map[editStage]string{editConfirmDelete: "Delete key", editConfirmTTL: "Set TTL", editConfirmPersist: "Remove TTL"}[m.ed.stage]
-		box = widgets.Dialog(st, title, m.ed.text, "y to confirm · any other key cancels", m.width, 60)
+		box = widgets.Dialog(m.st, "Set TTL", text, note, m.width, 60)
 	}
 	lines := widgets.Overlay(strings.Split(view, "\n"), box, m.width, m.height)
 	return widgets.Screen(lines, m.width, m.height)
 }
 
 // editHelp is the help while an edit's input or dialog is open.
-func editHelp(stage editStage) []key.Binding {
-	if stage == editInputTTL {
+func (m *Model) editHelp() []key.Binding {
+	if m.ed.inputTTL {
 		return []key.Binding{
 			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
 	}
-	return []key.Binding{
-		key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
-		key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("any other key", "cancel")),
-	}
+	return m.ed.confirm.Help()
 }

@@ -71,15 +71,16 @@ func TestDeleteKeyAsksFirst(t *testing.T) {
 	full := h.m.FullHelp()
 	assert.Contains(t, helpKeys(full[len(full)-1]), "D E P")
 
-	// Anything but y cancels, and nothing changes.
+	// n cancels, and nothing changes.
 	h.Key("D")
 	require.True(t, h.m.Editing())
 	assert.True(t, h.m.Capturing())
-	assert.Equal(t, `Delete key "edit:del\x1b" (hash, 2 fields, `, h.m.ed.text[:len(`Delete key "edit:del\x1b" (hash, 2 fields, `)])
-	assert.Contains(t, h.m.ed.text, `This runs UNLINK "edit:del\x1b".`)
+	assert.Equal(t, "Delete key", h.m.ed.confirm.Title())
+	assert.Equal(t, `Delete key "edit:del\x1b" (hash, 2 fields, `, h.m.ed.confirm.Text()[:len(`Delete key "edit:del\x1b" (hash, 2 fields, `)])
+	assert.Contains(t, h.m.ed.confirm.Text(), `This runs UNLINK "edit:del\x1b".`)
 	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 90, 20))
 	assert.Contains(t, v, "Delete key")
-	assert.Contains(t, v, "y to confirm")
+	assert.Contains(t, v, "y confirms")
 	assert.Equal(t, "y", helpKeys(h.m.ShortHelp())[:1])
 	for _, size := range [][2]int{{20, 5}, {12, 3}, {1, 1}, {200, 50}} {
 		h.m.SetSize(size[0], size[1])
@@ -135,7 +136,7 @@ func TestSetTTLAndPersist(t *testing.T) {
 		h.Key(string(r))
 	}
 	h.Key("enter")
-	assert.Equal(t, editInputTTL, h.m.ed.stage)
+	assert.True(t, h.m.ed.inputTTL, "the input stays open")
 	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 80, 16)), "not a TTL")
 	for range 3 {
 		h.Key("backspace")
@@ -144,9 +145,10 @@ func TestSetTTLAndPersist(t *testing.T) {
 		h.Key(string(r))
 	}
 	h.Key("enter")
-	require.Equal(t, editConfirmTTL, h.m.ed.stage)
+	require.Equal(t, "Set TTL", h.m.ed.confirm.Title())
+	assert.False(t, h.m.ed.inputTTL)
 	// The pinned clock is 12:00:00 UTC.
-	assert.Equal(t, "EXPIRE edit:ttl 300 — the key will expire at 12:05:00 UTC (in 5m 0s)", h.m.ed.text)
+	assert.Equal(t, "EXPIRE edit:ttl 300 — the key will expire at 12:05:00 UTC (in 5m 0s)", h.m.ed.confirm.Text())
 	viewtest.RequireSafeView(t, h.m, 80, 16)
 	h.Key("y")
 	h.settle()
@@ -160,8 +162,8 @@ func TestSetTTLAndPersist(t *testing.T) {
 
 	// P removes it.
 	h.Key("P")
-	require.Equal(t, editConfirmPersist, h.m.ed.stage)
-	assert.True(t, strings.HasPrefix(h.m.ed.text, "PERSIST edit:ttl: remove its TTL (now "), h.m.ed.text)
+	require.Equal(t, "Remove TTL", h.m.ed.confirm.Title())
+	assert.True(t, strings.HasPrefix(h.m.ed.confirm.Text(), "PERSIST edit:ttl: remove its TTL (now "), h.m.ed.confirm.Text())
 	viewtest.RequireSafeView(t, h.m, 80, 16)
 	h.Key("y")
 	h.settle()

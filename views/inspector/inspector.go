@@ -126,11 +126,7 @@ type Model struct {
 	hits      []int // table search: matching rows
 	matchIdx  int
 
-	// Key edits (edits.go). Profile names the connection profile in audit
-	// entries; AuditPath overrides audit.DefaultPath().
-	ed        edits
-	Profile   string
-	AuditPath string
+	ed edits
 }
 
 // New returns an empty inspector; it shows a key once it receives a
@@ -234,8 +230,8 @@ func (m *Model) SetSize(width, height int) {
 // SetFocused implements views.Pane.
 func (m *Model) SetFocused(focused bool) { m.focused = focused }
 
-// SetShown tells the pane whether the frame shows it: the TTL countdown
-// ticks only while it is shown. Panes start shown.
+// SetShown implements views.Shower: the TTL countdown ticks only while the
+// pane is shown. It starts shown, so that it works without a frame too.
 func (m *Model) SetShown(shown bool) tea.Cmd {
 	m.shown = shown
 	return m.ensureTick()
@@ -243,7 +239,7 @@ func (m *Model) SetShown(shown bool) tea.Cmd {
 
 // Capturing implements views.Pane: true while the search box, an edit
 // dialog or the TTL input is open.
-func (m *Model) Capturing() bool { return m.searching || m.ed.stage != editNone }
+func (m *Model) Capturing() bool { return m.searching || m.Editing() }
 
 // Update implements views.Pane.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -261,7 +257,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case editDoneMsg:
 		return m.editDone(msg)
 	case tea.PasteMsg:
-		if m.ed.stage == editInputTTL {
+		if m.ed.inputTTL {
 			m.insertTTL(msg.Content)
 		} else if m.searching {
 			m.insert(msg.Content)
@@ -567,8 +563,8 @@ func (m *Model) bodyHeight() int {
 // ShortHelp implements views.Pane.
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.keys
-	if m.ed.stage != editNone {
-		return editHelp(m.ed.stage)
+	if m.Editing() {
+		return m.editHelp()
 	}
 	if m.inTable() {
 		h := []key.Binding{k.Open, k.Search}

@@ -14,7 +14,7 @@ import (
 )
 
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
-	if m.ed.stage != editNone {
+	if m.Editing() {
 		return m.editKey(k)
 	}
 	if m.searching {

@@ -150,14 +150,15 @@ func TestTypedConfirmationGate(t *testing.T) {
 func TestRunDeletesExactlyTheMatchAndAudits(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	c := server(t, 2000, 300)
-	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.Profile = "test" })
+	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.c.Profile = "test" })
 	previewOf(t, h, "temp:1*", "temp:2*")
 	want := h.m.Preview().Matched
 	require.Equal(t, int64(1111+111), want) // temp:1… (1, 1x, 1xx, 1xxx) and temp:2… (2, 2x, 2xx) among 0..1999
 	h.Key("b")
-	backup := h.m.BackupPath()
-	require.NotEmpty(t, backup)
-	assert.Equal(t, filepath.Join(os.Getenv("XDG_STATE_HOME"), "cachedeck"), filepath.Dir(backup))
+	require.True(t, h.m.BackupOn())
+	stateDir := filepath.Join(os.Getenv("XDG_STATE_HOME"), "cachedeck")
+	assert.Contains(t, wideView(t, h), "backup: on (next to the audit log in "+stateDir+")")
+	h.m.SetSize(90, 24)
 	h.Key("x")
 	typeText(h, "temp:1* temp:2*")
 	h.Key("enter")
@@ -176,7 +177,10 @@ func TestRunDeletesExactlyTheMatchAndAudits(t *testing.T) {
 	v = ansi.Strip(viewtest.RequireSafeView(t, h.m, 90, 24))
 	assert.Contains(t, v, "done: "+commas(want)+" keys deleted")
 
-	assert.Contains(t, v, "backup written to ")
+	backup := h.m.LastBackup()
+	assert.Equal(t, filepath.Join(stateDir, "backup-20261125T120000Z.ndjson"), backup, "named after the pane clock when the run started")
+	v = wideView(t, h)
+	assert.Contains(t, v, "backup written to "+backup+" (R restores it)")
 	st, err := os.Stat(backup)
 	require.NoError(t, err)
 	assert.Positive(t, st.Size())
@@ -270,6 +274,14 @@ func TestRecipeFormAndViewSizes(t *testing.T) {
 	h.m.SetSize(60, 12)
 	assert.Contains(t, ansi.Strip(h.m.View()), "patterns")
 	_ = time.Second
+}
+
+// wideView is the pane's view, plain, at a width where temporary paths
+// fit on one line. The pane keeps that size.
+func wideView(t *testing.T, h *harness) string {
+	t.Helper()
+	h.m.SetSize(240, 40)
+	return ansi.Strip(viewtest.RequireSafeView(t, h.m, 240, 40))
 }
 
 func commas(n int64) string {

@@ -2,7 +2,7 @@ package invalidate
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -13,36 +13,31 @@ import (
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
-// runJob is one invalidation running in the background, shaped like the
-// memory pane's breakdown: progress goes to Update through events (dropped
-// when Update lags), the final message always gets through unless the
-// pane stopped.
+// runJob is one mutation (an invalidation or a restore) running in the
+// background, shaped like the memory pane's breakdown: progress goes to
+// Update through events (dropped when Update lags), the final message
+// always gets through unless the pane stopped.
 type runJob struct {
 	id       uint64
+	action   string // "an invalidation", "a restore": for "… is running"
 	cancel   context.CancelFunc
 	events   chan tea.Msg
 	quit     chan struct{}
 	quitOnce sync.Once
 }
 
-// runSpec is what a run needs, captured from the model when it starts.
-type runSpec struct {
-	client    *redisops.Client
-	log       *audit.Log
-	auditPath string
-	profile   string
-	patterns  []string
-	rate      int
-	backup    string // file path; empty: no backup
-}
-
-func startRun(pane, id uint64, s runSpec) *runJob {
+func startJob(id uint64, action string, work func(ctx context.Context, j *runJob)) *runJob {
 	ctx, cancel := context.WithCancel(context.Background())
-	j := &runJob{id: id, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{})}
-	go j.run(ctx, pane, s)
+	j := &runJob{id: id, action: action, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{})}
+	go func() {
+		defer close(j.events)
+		work(ctx, j)
+	}()
 	return j
 }
 
+// send delivers the job's final message, or drops it once the pane
+// stopped.
 func (j *runJob) send(msg tea.Msg) {
 	select {
 	case j.events <- msg:
@@ -50,93 +45,13 @@ func (j *runJob) send(msg tea.Msg) {
 	}
 }
 
-func (j *runJob) run(ctx context.Context, pane uint64, s runSpec) {
-	defer close(j.events)
-	done := doneMsg{pane: pane, job: j.id, log: s.log}
-	// The attempt is in the audit log before anything is deleted: a log
-	// that cannot be written stops the run.
-	if done.log == nil {
-		l, err := audit.Open(s.auditPath)
-		if err != nil {
-			done.blocked = err
-			j.send(done)
-			return
-		}
-		done.log = l
-	}
-	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: s.patterns, Outcome: audit.Attempted}
-	if s.backup != "" {
-		entry.Target = "backup " + s.backup
-	}
-	if err := done.log.Append(entry); err != nil {
-		done.blocked = err
-		j.send(done)
-		return
-	}
-	o := redisops.InvalidateOptions{Patterns: s.patterns, Rate: s.rate}
-	var bf *os.File
-	if s.backup != "" {
-		f, err := createBackup(s.backup)
-		if err != nil {
-			done.err = err
-			entry.Outcome, entry.Error = audit.Failed, err.Error()
-			done.auditErr = done.log.Append(entry)
-			j.send(done)
-			return
-		}
-		bf = f
-		o.Backup = f
-	}
-	gov := redisops.NewGovernor(s.client, redisops.GovernorOptions{Budget: GovernorBudget})
-	gov.Start(ctx)
-	o.Governor = gov
-	o.Progress = func(p redisops.InvalidateProgress) {
-		select {
-		case j.events <- progressMsg{pane: pane, job: j.id, p: p}:
-		default:
-		}
-	}
-	start := time.Now()
-	res, err := s.client.Invalidate(ctx, o)
-	gov.Stop()
-	if bf != nil {
-		if cerr := closeBackup(bf); err == nil && cerr != nil {
-			err = cerr
-		}
-	}
-	if res == nil {
-		res = &redisops.InvalidateResult{Patterns: s.patterns, Duration: time.Since(start)}
-	}
-	done.res, done.err = res, err
-	entry.Matched, entry.Deleted, entry.DurationMs = res.Matched, res.Deleted, res.Duration.Milliseconds()
-	switch {
-	case err != nil:
-		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(err)
-	case res.Cancelled:
-		entry.Outcome = audit.Cancelled
+// offer delivers a progress message unless the last one is still unread:
+// the work never waits for the screen.
+func (j *runJob) offer(msg tea.Msg) {
+	select {
+	case j.events <- msg:
 	default:
-		entry.Outcome = audit.Done
 	}
-	done.auditErr = done.log.Append(entry)
-	j.send(done)
-}
-
-func createBackup(path string) (*os.File, error) {
-	if path == "" {
-		return nil, errors.New("backup: no path")
-	}
-	if err := os.MkdirAll(dirOf(path), 0o700); err != nil {
-		return nil, err
-	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-}
-
-func closeBackup(f *os.File) error {
-	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // wait returns the job's next message; nil once the job has ended.
@@ -156,4 +71,108 @@ func (j *runJob) wait() tea.Cmd {
 func (j *runJob) stop() {
 	j.cancel()
 	j.quitOnce.Do(func() { close(j.quit) })
+}
+
+// openAudit is log, or the audit log at path opened now. Its error is
+// the reason a mutation is blocked, so it names the remedy.
+func openAudit(log *audit.Log, path string) (*audit.Log, error) {
+	if log != nil {
+		return log, nil
+	}
+	l, err := audit.Open(path)
+	if err != nil {
+		return nil, auditBlocked(err)
+	}
+	return l, nil
+}
+
+func auditBlocked(err error) error {
+	return fmt.Errorf("cannot write the audit log: %w (make the file and its directory writable)", err)
+}
+
+// runSpec is what an invalidation needs, captured from the model when it
+// starts.
+type runSpec struct {
+	client    *redisops.Client
+	log       *audit.Log
+	auditPath string
+	profile   string
+	patterns  []string
+	rate      int
+	backupDir string    // where the backup file goes; empty: no backup
+	now       time.Time // names the backup file
+}
+
+func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
+	done := doneMsg{pane: pane, job: j.id}
+	log, err := openAudit(s.log, s.auditPath)
+	if err != nil {
+		done.blocked = err
+		j.send(done)
+		return
+	}
+	done.log = log
+	o := redisops.InvalidateOptions{Patterns: s.patterns, Rate: s.rate}
+	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: s.patterns, Outcome: audit.Attempted}
+	// The backup file exists before the attempt is logged, so that the
+	// attempt names the file it wrote to.
+	var backup *os.File
+	if s.backupDir != "" {
+		f, path, err := redisops.CreateBackupFile(s.backupDir, s.now)
+		if err != nil {
+			done.blocked = err
+			j.send(done)
+			return
+		}
+		backup, done.backup = f, path
+		entry.Target = "backup " + path
+		o.Backup = f
+	}
+	if err := log.Append(entry); err != nil {
+		done.blocked = auditBlocked(err)
+		if backup != nil {
+			_ = backup.Close()
+			_ = os.Remove(done.backup) // still empty: nothing was deleted
+			done.backup = ""
+		}
+		j.send(done)
+		return
+	}
+	gov := redisops.NewGovernor(s.client, redisops.GovernorOptions{Budget: GovernorBudget})
+	gov.Start(ctx)
+	o.Governor = gov
+	o.Progress = func(p redisops.InvalidateProgress) {
+		j.offer(progressMsg{pane: pane, job: j.id, p: p})
+	}
+	start := time.Now()
+	res, err := s.client.Invalidate(ctx, o)
+	gov.Stop()
+	if backup != nil {
+		if cerr := closeBackup(backup); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
+	if res == nil {
+		res = &redisops.InvalidateResult{Patterns: s.patterns, Duration: time.Since(start)}
+	}
+	done.res, done.err = res, err
+	entry.Matched, entry.Deleted, entry.DurationMs = res.Matched, res.Deleted, res.Duration.Milliseconds()
+	switch {
+	case err != nil:
+		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(err)
+	case res.Cancelled:
+		entry.Outcome = audit.Cancelled
+	default:
+		entry.Outcome = audit.Done
+	}
+	done.auditErr = log.Append(entry)
+	j.send(done)
+}
+
+func closeBackup(f *os.File) error {
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -2,8 +2,10 @@
 // or filled in from one of the app's recipes, a preview (exact count,
 // sample, namespaces, bytes, warnings), then, after the user types the
 // patterns back, a paced run with a progress bar that esc cancels with an
-// exact count. Every run goes to the audit log. A read-only session gets
-// the preview only.
+// exact count, optionally writing a backup of every key first; R restores
+// such a backup (preview, typed confirmation, paced run, esc cancels).
+// Every run goes to the audit log. A read-only session gets the
+// invalidation preview only.
 package invalidate
 
 import (
@@ -49,7 +51,8 @@ type (
 		log       *audit.Log
 		res       *redisops.InvalidateResult
 		err       error
-		blocked   error // the audit log could not be written: nothing ran
+		backup    string // the backup file the run wrote; empty: none
+		blocked   error  // the audit log or the backup file could not be written: nothing ran
 		auditErr  error
 	}
 )
@@ -62,21 +65,23 @@ type Model struct {
 	height  int
 	focused bool
 
-	// Profile names the profile in audit entries; AuditPath overrides
-	// audit.DefaultPath(); Rate caps a run in keys/s (0: the governor
+	// Rate caps an invalidation or a restore in keys/s (0: the governor
 	// alone paces it).
-	Profile   string
-	AuditPath string
-	Rate      int
+	Rate int
 
 	recipe  int // -1: typed patterns; else an index in redisops.RecipeNames()
 	lines   []widgets.Input
 	args    []widgets.Input
 	field   int
 	editing bool
-	backup  string // the backup file of the next run; empty: none
-	// lastBackup is the backup file of the last run.
+	// backupOn: the next run first saves every key it deletes to a new
+	// file next to the audit log.
+	backupOn bool
+	// lastBackup is the file the last run with a backup wrote: what R
+	// offers to restore.
 	lastBackup string
+	// resultBackup is the file the run whose result is shown wrote.
+	resultBackup string
 
 	previewSeq uint64
 	preview    *redisops.InvalidatePreview
@@ -91,6 +96,10 @@ type Model struct {
 	total    int64 // the preview's count for the running patterns
 	result   *redisops.InvalidateResult
 	runErr   error
+
+	// restore is the restore form; nil while the invalidation form is
+	// shown.
+	restore *restoreForm
 
 	keys bindings
 }
@@ -119,8 +128,13 @@ func (m *Model) Stop() {
 func (m *Model) SetSize(width, height int) { m.width, m.height = max(0, width), max(0, height) }
 func (m *Model) SetFocused(focused bool)   { m.focused = focused }
 
-// Capturing: while a field or the confirmation is being typed.
-func (m *Model) Capturing() bool { return m.editing || m.confirming }
+// Capturing: while a field or a confirmation is being typed.
+func (m *Model) Capturing() bool {
+	if m.restore != nil {
+		return m.restore.capturing()
+	}
+	return m.editing || m.confirming
+}
 
 // Accessors for tests.
 
@@ -130,7 +144,8 @@ func (m *Model) Running() bool                        { return m.job != nil }
 func (m *Model) Confirming() bool                     { return m.confirming }
 func (m *Model) Result() *redisops.InvalidateResult   { return m.result }
 func (m *Model) RunErr() error                        { return m.runErr }
-func (m *Model) BackupPath() string                   { return m.backup }
+func (m *Model) BackupOn() bool                       { return m.backupOn }
+func (m *Model) LastBackup() string                   { return m.lastBackup }
 
 // SetPatterns replaces the typed pattern lines (and leaves recipe mode).
 func (m *Model) SetPatterns(ps ...string) {
@@ -222,8 +237,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return m.finished(msg)
+	case restorePreviewMsg, restoreProgressMsg, restoreDoneMsg:
+		return m.updateRestore(msg)
 	case tea.PasteMsg:
-		if m.confirming {
+		if m.restore != nil {
+			m.restore.paste(msg)
+		} else if m.confirming {
 			m.confirm.Update(msg)
 		} else if m.editing {
 			m.fields()[m.field].Update(msg)
@@ -240,6 +259,10 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	if msg.log != nil {
 		m.log = msg.log
 	}
+	m.resultBackup = msg.backup
+	if msg.backup != "" {
+		m.lastBackup = msg.backup
+	}
 	m.result, m.runErr = msg.res, msg.err
 	if msg.res != nil {
 		m.progress = redisops.InvalidateProgress{Matched: msg.res.Matched, Deleted: msg.res.Deleted, Elapsed: msg.res.Duration}
@@ -250,7 +273,7 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	switch {
 	case msg.blocked != nil:
 		m.runErr = msg.blocked
-		return views.Flash(views.FlashError, "nothing deleted: cannot write the audit log: "+msg.blocked.Error())
+		return views.Flash(views.FlashError, "nothing deleted: "+msg.blocked.Error())
 	case msg.err != nil:
 		cmds = append(cmds, views.Flash(views.FlashError, "invalidation failed after "+views.Commas(m.progress.Deleted)+" keys: "+redisops.Describe(msg.err)))
 	case msg.res.Cancelled:
@@ -269,6 +292,9 @@ func cancelledText(n int64) string {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.restore != nil {
+		return m.restoreKey(msg)
+	}
 	if m.confirming {
 		return m.answer(msg)
 	}
@@ -292,8 +318,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// The batch in flight finishes; the exact count comes back in doneMsg.
 		m.job.cancel()
 		return nil
-	case m.job != nil && (key.Matches(msg, m.keys.run) || key.Matches(msg, m.keys.preview) || key.Matches(msg, m.keys.recipe)):
-		return views.Flash(views.FlashInfo, "an invalidation is running: esc cancels it")
+	case m.job != nil && (key.Matches(msg, m.keys.run) || key.Matches(msg, m.keys.preview) || key.Matches(msg, m.keys.recipe) || key.Matches(msg, m.keys.restore)):
+		return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
+	case key.Matches(msg, m.keys.restore) && !m.c.ReadOnly:
+		m.openRestore()
 	case key.Matches(msg, m.keys.edit):
 		m.editing = true
 	case key.Matches(msg, m.keys.add) && m.recipe < 0:
@@ -393,64 +421,34 @@ func (m *Model) startRun(ps []string) tea.Cmd {
 		m.total = m.preview.Matched
 	}
 	m.progress, m.result, m.runErr = redisops.InvalidateProgress{}, nil, nil
-	m.job = startRun(m.id, nextSeq(), runSpec{
-		client: m.c.Client, log: m.log, auditPath: widgets.AuditPath(m.AuditPath), profile: m.Profile,
-		patterns: ps, rate: m.Rate, backup: m.backup,
-	})
-	m.lastBackup = m.backup
-	m.backup = "" // one file per run: b again for the next one
+	spec := runSpec{
+		client: m.c.Client, log: m.log, auditPath: m.c.AuditFile(), profile: m.c.Profile,
+		patterns: ps, rate: m.Rate,
+	}
+	if m.backupOn {
+		// The file is named when the run starts, not when b was pressed:
+		// two runs never share a name.
+		spec.backupDir, spec.now = m.backupDir(), m.c.Clock()()
+	}
+	pane := m.id
+	m.job = startJob(nextSeq(), "an invalidation", func(ctx context.Context, j *runJob) { spec.run(ctx, pane, j) })
 	return m.job.wait()
 }
 
-func (m *Model) toggleBackup() tea.Cmd {
-	if m.backup != "" {
-		m.backup = ""
-		return nil
+// backupDir is where backups go: next to the audit log. Empty when there
+// is no state directory.
+func (m *Model) backupDir() string {
+	path := m.c.AuditFile()
+	if path == "" {
+		return ""
 	}
-	dir := filepath.Dir(widgets.AuditPath(m.AuditPath))
-	if dir == "." || dir == "" {
+	return filepath.Dir(path)
+}
+
+func (m *Model) toggleBackup() tea.Cmd {
+	if !m.backupOn && m.backupDir() == "" {
 		return views.Flash(views.FlashWarn, "no state directory for a backup (set XDG_STATE_HOME or HOME)")
 	}
-	m.backup = filepath.Join(dir, "backup-"+m.c.Clock()().UTC().Format("20060102T150405Z")+".ndjson")
+	m.backupOn = !m.backupOn
 	return nil
-}
-
-func dirOf(path string) string { return filepath.Dir(path) }
-
-// ShortHelp implements views.Pane.
-func (m *Model) ShortHelp() []key.Binding {
-	if m.job != nil {
-		return []key.Binding{m.keys.cancel}
-	}
-	h := []key.Binding{m.keys.edit, m.keys.preview}
-	if !m.c.ReadOnly {
-		h = append(h, m.keys.run, m.keys.backup)
-	}
-	return append(h, m.keys.recipe)
-}
-
-// FullHelp implements views.Pane.
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{
-		{k.Up, k.Down, m.keys.edit, m.keys.add, m.keys.remove, m.keys.recipe},
-		{m.keys.preview, m.keys.run, m.keys.backup, m.keys.cancel},
-	}
-}
-
-type bindings struct {
-	edit, add, remove, recipe, preview, run, backup, cancel key.Binding
-}
-
-func newBindings() bindings {
-	return bindings{
-		edit:    key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("enter", "edit field")),
-		add:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add pattern")),
-		remove:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove pattern")),
-		recipe:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "recipe")),
-		preview: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview")),
-		run:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")),
-		backup:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "backup")),
-		cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run")),
-	}
 }

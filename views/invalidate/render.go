@@ -20,6 +20,13 @@ func (m *Model) View() string {
 	if w <= 0 || h <= 0 {
 		return widgets.Screen(nil, w, h)
 	}
+	if m.restore != nil {
+		lines := m.restoreLines(w)
+		if m.restore.confirming {
+			lines = widgets.Overlay(lines, m.restoreDialog(w), w, h)
+		}
+		return widgets.Screen(lines, w, h)
+	}
 	lines := m.lines_(w)
 	if m.confirming {
 		lines = widgets.Overlay(lines, m.dialog(w), w, h)
@@ -58,10 +65,10 @@ func (m *Model) lines_(w int) []string {
 	switch {
 	case m.c.ReadOnly:
 		out = append(out, s.Warning.Render("read-only session: preview only"))
-	case m.backup != "":
-		out = append(out, "backup to "+m.backup+s.Dim.Render("  (b: off)"))
+	case m.backupOn:
+		out = append(out, "backup: on (next to the audit log in "+m.backupDir()+")"+s.Dim.Render("  (b: off)"))
 	default:
-		out = append(out, s.Dim.Render("no backup (b: backup before deleting)"))
+		out = append(out, s.Dim.Render("backup: off (b: save every key to a file before deleting it)"))
 	}
 	out = append(out, "")
 	switch {
@@ -69,8 +76,13 @@ func (m *Model) lines_(w int) []string {
 		out = append(out, m.progressLines(w)...)
 	case m.result != nil || m.runErr != nil:
 		out = append(out, m.resultLines()...)
-		if m.lastBackup != "" && m.result != nil {
-			out = append(out, s.Dim.Render("backup written to "+m.lastBackup+" (cachedeck restore)"))
+		if m.resultBackup != "" && m.result != nil {
+			restore := "cachedeck restore"
+			if !m.c.ReadOnly {
+				restore = "R restores it"
+			}
+			// Wrapped: the file name at the end of a long path is what matters.
+			out = append(out, widgets.WrapText("backup written to "+m.resultBackup+s.Dim.Render(" ("+restore+")"), w)...)
 		}
 	}
 	if m.previewSeq != 0 {

@@ -27,8 +27,8 @@ const (
 	minDepth       = 1
 	maxDepth       = 4
 	factsTimeout   = 10 * time.Second
-	watchEvery     = time.Second
-	staleAfter     = 5 * time.Second
+	// staleAfter: shown again after this long, the pane reloads its facts.
+	staleAfter = 5 * time.Second
 )
 
 // seqs numbers panes and requests, process-wide, so that a message (the
@@ -69,21 +69,19 @@ type (
 		p99       time.Duration
 		pause     time.Duration
 	}
-	watchMsg struct{ pane, seq uint64 }
 )
 
 // Model is the memory pane. It implements views.Pane.
 type Model struct {
-	c       *views.Common
-	id      uint64
-	width   int
-	height  int
-	focused bool
+	c      *views.Common
+	id     uint64
+	width  int
+	height int
 
 	factsSeq    uint64
 	factsLoaded bool
-	factsAt     time.Time
-	factsReal   time.Time
+	factsAt     time.Time // Common.Now, shown
+	factsReal   time.Time // wall clock, for staleness
 	facts       *redisops.MemoryFacts
 	factsErr    error
 
@@ -102,9 +100,6 @@ type Model struct {
 	byLength bool // top keys by element count instead of bytes
 	offset   int  // scroll of the section
 
-	watchSeq   uint64
-	wasFocused bool
-
 	keys bindings
 }
 
@@ -114,14 +109,20 @@ func New(c *views.Common) *Model {
 	return &Model{c: c, id: nextSeq(), depth: minDepth, keys: newBindings()}
 }
 
-// Init loads the facts (three cheap commands per node) and starts the
-// pane's clock.
+// Init loads the facts (three cheap commands per node).
 func (m *Model) Init() tea.Cmd {
-	if m.c.Client == nil {
+	return m.loadFacts()
+}
+
+// SetShown implements views.Shower: shown again, the pane reloads facts
+// loaded more than staleAfter ago. A running breakdown goes on while the
+// pane is hidden: the operator asked for it and comes back for its result.
+func (m *Model) SetShown(shown bool) tea.Cmd {
+	// Wall time, not Common.Now (tests pin that clock).
+	if !shown || (m.factsLoaded && time.Since(m.factsReal) < staleAfter) {
 		return nil
 	}
-	m.watchSeq = nextSeq()
-	return tea.Batch(m.loadFacts(), m.watch())
+	return m.loadFacts()
 }
 
 // Stop cancels a running breakdown (the frame calls it on quit).
@@ -137,7 +138,8 @@ func (m *Model) SetSize(width, height int) {
 	m.clampOffset()
 }
 
-func (m *Model) SetFocused(focused bool) { m.focused = focused }
+// SetFocused implements views.Pane: the pane looks the same either way.
+func (m *Model) SetFocused(bool) {}
 
 // Capturing: the pane takes no text input.
 func (m *Model) Capturing() bool { return false }
@@ -156,11 +158,6 @@ func (m *Model) Progress() redisops.MemoryProgress {
 }
 
 func (m *Model) now() time.Time { return m.c.Clock()() }
-
-func (m *Model) watch() tea.Cmd {
-	pane, seq := m.id, m.watchSeq
-	return tea.Tick(watchEvery, func(time.Time) tea.Msg { return watchMsg{pane: pane, seq: seq} })
-}
 
 func (m *Model) loadFacts() tea.Cmd {
 	if m.factsSeq != 0 || m.c.Client == nil {
@@ -232,17 +229,6 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return views.Flash(views.FlashError, "memory breakdown failed: "+redisops.Describe(msg.err))
 		}
-	case watchMsg:
-		if msg.pane != m.id || msg.seq != m.watchSeq {
-			return nil
-		}
-		shown := m.focused && !m.wasFocused
-		m.wasFocused = m.focused
-		cmds := []tea.Cmd{m.watch()}
-		if shown && (!m.factsLoaded || time.Since(m.factsReal) >= staleAfter) {
-			cmds = append(cmds, m.loadFacts())
-		}
-		return tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:

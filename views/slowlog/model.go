@@ -6,6 +6,7 @@ package slowlog
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -25,9 +26,6 @@ const (
 	// fetchCount is how many entries SLOWLOG GET asks each node for.
 	fetchCount  = redisops.MaxSlowLogCount
 	loadTimeout = 10 * time.Second
-	// watchEvery is how often the pane checks whether it was just shown
-	// (the frame cannot tell it with a command): it reloads then.
-	watchEvery = time.Second
 	// staleAfter: shown again after this long, the pane reloads.
 	staleAfter = 5 * time.Second
 )
@@ -73,21 +71,14 @@ type (
 		pane, seq uint64
 		widgets.Audited
 	}
-	watchMsg struct{ pane, seq uint64 }
 )
 
 // Model is the slow log pane. It implements views.Pane.
 type Model struct {
-	c       *views.Common
-	id      uint64
-	width   int
-	height  int
-	focused bool
-
-	// Profile names the connection profile in audit entries; AuditPath
-	// overrides audit.DefaultPath(). Set them before the first reset.
-	Profile   string
-	AuditPath string
+	c      *views.Common
+	id     uint64
+	width  int
+	height int
 
 	loadSeq    uint64 // the load in flight, 0 when none
 	loaded     bool
@@ -109,12 +100,9 @@ type Model struct {
 	detail    bool
 	detailTop int
 
-	confirm  bool   // the reset dialog is open
-	resetSeq uint64 // the reset in flight, 0 when none
+	confirm  widgets.Confirm // the reset dialog
+	resetSeq uint64          // the reset in flight, 0 when none
 	log      *audit.Log
-
-	watchSeq   uint64
-	wasFocused bool
 
 	keys bindings
 }
@@ -124,14 +112,20 @@ func New(c *views.Common) *Model {
 	return &Model{c: c, id: nextSeq(), keys: newBindings(c), nodes: 1}
 }
 
-// Init loads the slow log (one SLOWLOG GET per node: cheap) and starts
-// watching for the pane to be shown.
+// Init loads the slow log (one SLOWLOG GET per node: cheap).
 func (m *Model) Init() tea.Cmd {
-	if m.c.Client == nil {
+	return m.load()
+}
+
+// SetShown implements views.Shower: shown again, the pane reloads what it
+// loaded more than staleAfter ago. It never polls, so hiding it stops
+// nothing.
+func (m *Model) SetShown(shown bool) tea.Cmd {
+	// Wall time, not Common.Now (tests pin that clock).
+	if !shown || (m.loaded && time.Since(m.lastReal) < staleAfter) || m.unavailable() {
 		return nil
 	}
-	m.watchSeq = nextSeq()
-	return tea.Batch(m.load(), m.watch())
+	return m.load()
 }
 
 // Stop closes the audit log (the frame calls it on quit).
@@ -147,11 +141,12 @@ func (m *Model) SetSize(width, height int) {
 	m.ensureVisible()
 }
 
-func (m *Model) SetFocused(focused bool) { m.focused = focused }
+// SetFocused implements views.Pane: the pane looks the same either way.
+func (m *Model) SetFocused(bool) {}
 
 // Capturing is true while the confirmation dialog waits for its answer:
 // every key goes to it.
-func (m *Model) Capturing() bool { return m.confirm }
+func (m *Model) Capturing() bool { return m.confirm.Active() }
 
 // Accessors for the frame and tests.
 
@@ -161,7 +156,7 @@ func (m *Model) Loaded() bool                  { return m.loaded }
 func (m *Model) Err() error                    { return m.err }
 func (m *Model) SortOrder() Sort               { return m.sort }
 func (m *Model) InDetail() bool                { return m.detail }
-func (m *Model) Confirming() bool              { return m.confirm }
+func (m *Model) Confirming() bool              { return m.confirm.Active() }
 func (m *Model) Resetting() bool               { return m.resetSeq != 0 }
 
 // Selected is the entry under the cursor.
@@ -170,11 +165,6 @@ func (m *Model) Selected() (redisops.SlowEntry, bool) {
 		return redisops.SlowEntry{}, false
 	}
 	return m.entries[m.order[m.scroll.Cursor]], true
-}
-
-func (m *Model) watch() tea.Cmd {
-	pane, seq := m.id, m.watchSeq
-	return tea.Tick(watchEvery, func(time.Time) tea.Msg { return watchMsg{pane: pane, seq: seq} })
 }
 
 // load starts SLOWLOG GET (and LATENCY LATEST) unless a load is running.
@@ -244,18 +234,6 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.resetSeq = 0
 		return m.resetDone(msg)
-	case watchMsg:
-		if msg.pane != m.id || msg.seq != m.watchSeq {
-			return nil
-		}
-		shown := m.focused && !m.wasFocused
-		m.wasFocused = m.focused
-		cmds := []tea.Cmd{m.watch()}
-		// Wall time, not Common.Now (tests pin that clock).
-		if shown && (!m.loaded || time.Since(m.lastReal) >= staleAfter) && !m.unavailable() {
-			cmds = append(cmds, m.load())
-		}
-		return tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
@@ -328,8 +306,8 @@ func (m *Model) selectEntry(node string, id int64) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.confirm {
-		return m.answer(msg)
+	if handled, cmd := m.confirm.Update(msg); handled {
+		return cmd
 	}
 	k := m.c.Keys
 	switch {
@@ -397,7 +375,7 @@ func (m *Model) move(d int) {
 
 func (m *Model) ensureVisible() { m.scroll.Clamp(len(m.order), m.tableRows()) }
 
-// The reset: R opens the dialog, y confirms, anything else cancels.
+// The reset: R opens the dialog, y resets, n or esc cancels.
 
 func (m *Model) askReset() tea.Cmd {
 	switch {
@@ -410,17 +388,17 @@ func (m *Model) askReset() tea.Cmd {
 	case m.unavailable():
 		return views.Flash(views.FlashWarn, "slow log "+unavailable(m.err))
 	}
-	m.confirm = true
+	m.confirm.Open(widgets.Question{
+		Title: "reset slow log",
+		Text:  fmt.Sprintf("Reset the slow log on %d node(s)?", m.nodes),
+		Note:  "the reset is written to the audit log",
+		Yes: func() tea.Cmd {
+			m.resetSeq = nextSeq()
+			return resetCmd(m.id, m.resetSeq, m.c.Client, m.log, m.c.AuditFile(), m.c.Profile, m.nodes)
+		},
+		No: func() tea.Cmd { return views.Flash(views.FlashInfo, "slow log reset cancelled") },
+	})
 	return nil
-}
-
-func (m *Model) answer(msg tea.KeyPressMsg) tea.Cmd {
-	m.confirm = false
-	if msg.Text != "y" {
-		return views.Flash(views.FlashInfo, "slow log reset cancelled")
-	}
-	m.resetSeq = nextSeq()
-	return resetCmd(m.id, m.resetSeq, m.c.Client, m.log, widgets.AuditPath(m.AuditPath), m.Profile, m.nodes)
 }
 
 // resetCmd writes the attempt to the audit log (a log that cannot be
@@ -472,8 +450,8 @@ func nodesText(n int) string {
 
 // ShortHelp implements views.Pane.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.confirm {
-		return []key.Binding{m.keys.yes, m.keys.no}
+	if m.confirm.Active() {
+		return m.confirm.Help()
 	}
 	k := m.c.Keys
 	if m.detail {
@@ -497,7 +475,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 }
 
 type bindings struct {
-	sort, reset, open, back, scroll, yes, no key.Binding
+	sort, reset, open, back, scroll key.Binding
 }
 
 func newBindings(c *views.Common) bindings {
@@ -507,7 +485,5 @@ func newBindings(c *views.Common) bindings {
 		open:   key.NewBinding(key.WithKeys(c.Keys.Open.Keys()...), key.WithHelp(c.Keys.Open.Help().Key, "details")),
 		back:   key.NewBinding(key.WithKeys(c.Keys.Back.Keys()...), key.WithHelp(c.Keys.Back.Help().Key, "back to list")),
 		scroll: key.NewBinding(key.WithKeys(append(c.Keys.Up.Keys(), c.Keys.Down.Keys()...)...), key.WithHelp("↑↓", "scroll")),
-		yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
-		no:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("any other key", "cancel")),
 	}
 }

@@ -36,8 +36,8 @@ func (m *Model) View() string {
 	} else {
 		lines = m.listLines(w, h)
 	}
-	if m.confirm {
-		lines = widgets.Overlay(lines, m.dialog(w), w, h)
+	if m.confirm.Active() {
+		lines = widgets.Overlay(lines, m.confirm.View(m.c.Styles, w), w, h)
 	}
 	return widgets.Screen(lines, w, h)
 }
@@ -299,10 +299,4 @@ func ago(now, t time.Time) string {
 		return "just now"
 	}
 	return views.TTLShort(d) + " ago"
-}
-
-// dialog is the reset confirmation.
-func (m *Model) dialog(w int) []string {
-	text := fmt.Sprintf("Reset the slow log on %d node(s)? type y to confirm", m.nodes)
-	return widgets.Dialog(m.c.Styles, "reset slow log", text, "any other key cancels; the reset is written to the audit log", w, 56)
 }

@@ -114,8 +114,9 @@ type Pane interface {
 }
 
 // Start sizes and focuses p, applies opts (before Init), and returns a
-// harness that runs what Init returned. When the test ends the harness is
-// closed and then, if p has a Stop method, p is stopped.
+// harness that runs what Init returned; a views.Shower is then shown, as
+// the frame shows the panes of its first tab. When the test ends the
+// harness is closed and then, if p has a Stop method, p is stopped.
 func Start[P Pane](t testing.TB, p P, w, h int, opts ...func(P)) *Harness {
 	t.Helper()
 	hs := New(t, p.Update)
@@ -131,6 +132,9 @@ func Start[P Pane](t testing.TB, p P, w, h int, opts ...func(P)) *Harness {
 		}
 	})
 	hs.Run(p.Init())
+	if sh, ok := any(p).(views.Shower); ok {
+		hs.Run(sh.SetShown(true))
+	}
 	return hs
 }
 

@@ -16,14 +16,6 @@ type Audited struct {
 	AuditErr error      // the outcome line could not be written
 }
 
-// AuditPath is override, or audit.DefaultPath() when it is empty.
-func AuditPath(override string) string {
-	if override != "" {
-		return override
-	}
-	return audit.DefaultPath()
-}
-
 // RunAudited writes entry as attempted to log (opening the log at path
 // when log is nil; a log that cannot be opened or written stops the
 // mutation before it starts), runs run with a timeout, then writes the
