@@ -133,7 +133,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			if err != nil {
 				return fmt.Errorf("backup: %w: nothing was deleted (choose a new file name)", err)
 			}
-			o.Backup = &syncedWriter{w: bufio.NewWriterSize(bf, 1<<20), f: bf}
+			o.Backup = bf // one write and one fsync per batch
 			defer bf.Close()
 		}
 		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Matched: prev.Matched, Outcome: audit.Attempted}
@@ -191,24 +191,6 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		return nil
 	})
 	return cmd
-}
-
-// syncedWriter flushes and fsyncs after every batch: the backup of a batch
-// is on disk before the batch is unlinked.
-type syncedWriter struct {
-	w *bufio.Writer
-	f *os.File
-}
-
-func (s *syncedWriter) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	if err != nil {
-		return n, err
-	}
-	if err := s.w.Flush(); err != nil {
-		return n, err
-	}
-	return n, s.f.Sync()
 }
 
 func displayPatterns(ps []string) []string {

@@ -26,7 +26,8 @@ type BackupRecord struct {
 }
 
 // backupBatch writes DUMP and PTTL of keys to w, one line each, in one
-// write. Keys gone meanwhile are left out.
+// write, then syncs w when it can (an *os.File). Keys gone meanwhile are
+// left out.
 func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) error {
 	pipe := c.rdb.Pipeline()
 	dumps := make([]*redis.StringCmd, len(keys))
@@ -62,6 +63,13 @@ func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) er
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("backup: write: %w: nothing of this batch was deleted", err)
+	}
+	// A file is synced before its batch is unlinked: a crash of the
+	// machine then never loses a key that is already deleted.
+	if f, ok := w.(interface{ Sync() error }); ok {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("backup: sync: %w: nothing of this batch was deleted", err)
+		}
 	}
 	return nil
 }

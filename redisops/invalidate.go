@@ -22,7 +22,8 @@ type InvalidateOptions struct {
 	Batch    int       // default DefaultInvalidateBatch
 	DryRun   bool      // count only: nothing is deleted or backed up
 	// Backup, when set, receives DUMP + remaining TTL of every key of a
-	// batch (see WriteBackupRecord) before the batch is unlinked.
+	// batch in one Write (and a Sync, when it has one) before the batch is
+	// unlinked.
 	Backup   io.Writer
 	Progress func(InvalidateProgress)
 }
