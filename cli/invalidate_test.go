@@ -160,10 +160,12 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.NoError(t, json.Unmarshal([]byte(out), &rr))
 	assert.Equal(t, 4.0, rr["skipped"])
+	assert.Equal(t, 0.0, rr["restored"])
 
 	entries, err := audit.ReadTail(auditPath, 10)
 	require.NoError(t, err)
 	require.NotEmpty(t, entries)
+	// The second restore had nothing to write: it left no entry.
 	require.GreaterOrEqual(t, len(entries), 2)
 	attempt, done := entries[len(entries)-2], entries[len(entries)-1]
 	assert.Equal(t, "restore", attempt.Action)
@@ -171,6 +173,7 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	assert.Equal(t, "restore", done.Action)
 	assert.Equal(t, audit.Done, done.Outcome)
 	assert.EqualValues(t, 4, done.Matched)
+	assert.EqualValues(t, 4, done.Restored)
 }
 
 func TestInvalidateCancelReportsExactCount(t *testing.T) {

@@ -76,6 +76,10 @@ read-only mode, and is written to the audit log.`,
 			}
 			return nil
 		}
+		if prev.ToRestore(replace) == 0 {
+			// Nothing would be written: no question, no audit entry.
+			return a.writeRestoreResult(asJSON, redisops.RestoreResult{Skipped: prev.ExistNow, Expired: prev.Expired}, 0)
+		}
 		if !yes {
 			mode := "skipping keys that exist"
 			if replace {
@@ -129,27 +133,34 @@ read-only mode, and is written to the audit log.`,
 			entry.Outcome = audit.Cancelled
 		}
 		auditErr := auditLog.Append(entry)
-		counts := fmt.Sprintf("%d restored, %d skipped (exist now), %d expired since the backup, %d failed", res.Restored, res.Skipped, res.Expired, res.Failed)
 		if runErr != nil {
-			return fmt.Errorf("%w (%s)", runErr, counts)
+			return fmt.Errorf("%w (%s)", runErr, restoreCounts(res))
 		}
-		if asJSON {
-			if err := json.NewEncoder(a.stdout).Encode(map[string]any{"restored": res.Restored, "skipped": res.Skipped, "expired": res.Expired, "failed": res.Failed,
-				"duration_ms": time.Since(start).Milliseconds(), "cancelled": res.Cancelled}); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintln(a.stdout, counts)
+		if err := a.writeRestoreResult(asJSON, res, time.Since(start)); err != nil {
+			return err
 		}
 		if auditErr != nil {
 			return fmt.Errorf("the keys were restored, but the audit log could not be written: %w", auditErr)
 		}
 		if res.Cancelled {
-			return fmt.Errorf("cancelled: %s", counts)
+			return fmt.Errorf("cancelled: %s", restoreCounts(res))
 		}
 		return nil
 	})
 	return cmd
+}
+
+func restoreCounts(r redisops.RestoreResult) string {
+	return fmt.Sprintf("%d restored, %d skipped (exist now), %d expired since the backup, %d failed", r.Restored, r.Skipped, r.Expired, r.Failed)
+}
+
+func (a *app) writeRestoreResult(asJSON bool, r redisops.RestoreResult, took time.Duration) error {
+	if !asJSON {
+		_, err := fmt.Fprintln(a.stdout, restoreCounts(r))
+		return err
+	}
+	return json.NewEncoder(a.stdout).Encode(map[string]any{"restored": r.Restored, "skipped": r.Skipped, "expired": r.Expired, "failed": r.Failed,
+		"duration_ms": took.Milliseconds(), "cancelled": r.Cancelled})
 }
 
 func previewRestoreFile(ctx context.Context, c *redisops.Client, path string) (*redisops.RestorePreview, error) {

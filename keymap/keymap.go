@@ -18,6 +18,7 @@ type KeyMap struct {
 	Back      key.Binding
 	NextTab   key.Binding
 	PrevTab   key.Binding
+	GoTab     key.Binding // 1–9: the tab of that number, as the tab bar labels them
 
 	// Movement, shared by lists and scrolling views.
 	Up       key.Binding
@@ -65,6 +66,7 @@ func Default() KeyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		NextTab:   key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next tab")),
 		PrevTab:   key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous tab")),
+		GoTab:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "go to tab")),
 
 		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),

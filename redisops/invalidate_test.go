@@ -1,6 +1,7 @@
 package redisops_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -82,12 +83,24 @@ func TestInvalidateCluster(t *testing.T) {
 	ctx := context.Background()
 	fillKeys(t, c.Redis(), "temp:", 3000)
 	fillKeys(t, c.Redis(), "keep:", 100)
-	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Batch: 100})
+	var backup bytes.Buffer
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Batch: 100, Backup: &backup})
 	require.NoError(t, err)
 	assert.EqualValues(t, 3000, res.Matched)
 	assert.EqualValues(t, 3000, res.Deleted)
 	keys, _ := scanAll(t, c, redisops.ScanOptions{})
 	assert.Len(t, keys, 100)
+
+	// The backup goes back to every master: RESTORE and EXISTS are routed
+	// by slot.
+	pv, err := c.PreviewRestore(ctx, bytes.NewReader(backup.Bytes()), nil, 0)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3000, pv.ToRestore(false))
+	rr, err := c.Restore(ctx, bytes.NewReader(backup.Bytes()), redisops.RestoreOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, redisops.RestoreResult{Restored: 3000}, rr)
+	keys, _ = scanAll(t, c, redisops.ScanOptions{})
+	assert.Len(t, keys, 3100)
 }
 
 func TestInvalidateCancelKeepsExactCount(t *testing.T) {

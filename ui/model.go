@@ -169,6 +169,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.switchTab(m.active + 1)
 	case key.Matches(msg, km.PrevTab) && len(m.tabs) > 1:
 		return m.switchTab(m.active - 1)
+	case key.Matches(msg, km.GoTab) && int(msg.String()[0]-'1') < len(m.tabs):
+		return m.switchTab(int(msg.String()[0] - '1'))
 	}
 	if pane != nil {
 		return pane.Update(msg)

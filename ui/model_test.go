@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -311,4 +312,25 @@ func TestConsoleLogsMutationsWhereToldTo(t *testing.T) {
 	assert.True(t, c.Production)
 	t.Setenv("XDG_STATE_HOME", "/state")
 	assert.Equal(t, "/state/cachedeck/audit.jsonl", New(Options{}).Common().AuditFile())
+}
+
+// The tab bar numbers its tabs; the number keys go there.
+func TestNumberKeysGoToTheirTab(t *testing.T) {
+	one, two, three := &stubPane{name: "ONE"}, &stubPane{name: "TWO"}, &stubPane{name: "THREE"}
+	m := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	for i, p := range []*stubPane{one, two, three} {
+		m.AddTab(Tab{Title: p.name, Panes: []views.Pane{p}, Titles: []string{strconv.Itoa(i)}})
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	press(m, "3")
+	assert.Equal(t, 2, m.active)
+	press(m, "1")
+	assert.Equal(t, 0, m.active)
+	press(m, "9") // no ninth tab
+	assert.Equal(t, 0, m.active)
+	assert.Equal(t, []string{"9"}, one.keys, "an unused number goes to the pane")
+	one.capturing = true // typing a pattern: digits are text
+	press(m, "2")
+	assert.Equal(t, 0, m.active)
+	assert.Equal(t, []string{"9", "2"}, one.keys)
 }

@@ -208,7 +208,7 @@ func (m *Model) helpScreen() string {
 	if p := m.focused(); p != nil {
 		groups = append(groups, p.FullHelp()...)
 	}
-	groups = append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.Refresh, km.Help, km.Quit, km.ForceQuit})
+	groups = append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.GoTab, km.Refresh, km.Help, km.Quit, km.ForceQuit})
 	hm := m.helpModel()
 	body := hm.FullHelpView(groups)
 	title := m.common.Styles.Header.Render("cachedeck — keys") + m.common.Styles.Dim.Render("   (? or esc to close)")

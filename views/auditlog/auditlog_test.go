@@ -95,10 +95,11 @@ func TestListsNewestFirst(t *testing.T) {
 	assert.False(t, h.m.InDetail())
 
 	// r reloads: a new line lands on top, the cursor stays on its entry.
-	writeLog(t, path, audit.Entry{Time: base.Add(2 * time.Hour), Server: "cache:6379", Action: "persist", Key: "k", Outcome: audit.Done})
+	writeLog(t, path, audit.Entry{Time: base.Add(2 * time.Hour), Server: "cache:6379", Action: "restore", Target: "/b.ndjson", Matched: 5000, Restored: 4321, Outcome: audit.Done})
 	h.Key("r")
 	h.Until("the reload", func() bool { return len(h.m.Entries()) == 5 })
-	assert.Equal(t, "persist", h.m.Entries()[0].Action)
+	assert.Equal(t, "restore", h.m.Entries()[0].Action)
+	assert.Contains(t, strings.Split(ansi.Strip(viewtest.RequireSafeView(t, h.m, 150, 10)), "\n")[1], "4,321", "a restore shows the keys it restored under changed")
 	sel, _ := h.m.Selected()
 	assert.Equal(t, "invalidate", sel.Action)
 

@@ -69,7 +69,7 @@ func (m *Model) listLines(w, h int) []string {
 	tw := m.targetW(w)
 	out := []string{s.Label.Render(strings.Join([]string{
 		widgets.PadRight("time▼", timeW), widgets.PadRight("operator", operatorW(w)), widgets.PadRight("action", actionW),
-		widgets.PadRight("target", tw), widgets.PadLeft("matched", countW), widgets.PadLeft("deleted", countW),
+		widgets.PadRight("target", tw), widgets.PadLeft("matched", countW), widgets.PadLeft("changed", countW),
 		widgets.PadLeft("took", durW), "outcome",
 	}, " "))}
 	rows := m.tableRows()
@@ -90,7 +90,7 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 		widgets.Fit(clean(e.Action), actionW),
 		widgets.Fit(target(e), tw),
 		widgets.PadLeft(count(e.Matched), countW),
-		widgets.PadLeft(count(e.Deleted), countW),
+		widgets.PadLeft(count(e.Deleted+e.Restored), countW), // keys deleted or restored: an entry has one of them
 		widgets.PadLeft(duration(e.DurationMs), durW),
 	}
 	line := strings.Join(cells, " ") + " "
@@ -163,6 +163,9 @@ func (m *Model) detailLines(w, h int) []string {
 	}
 	if e.Deleted != 0 {
 		add("deleted", views.Commas(e.Deleted))
+	}
+	if e.Restored != 0 {
+		add("restored", views.Commas(e.Restored))
 	}
 	add("duration", duration(e.DurationMs))
 	add("outcome", m.outcomeStyle(e.Outcome).Render(clean(e.Outcome)))

@@ -128,6 +128,11 @@ func TestTypedConfirmationGate(t *testing.T) {
 	h.Key("x")
 	require.True(t, h.m.Confirming())
 	assert.True(t, h.m.Capturing())
+	var help []string
+	for _, b := range h.m.ShortHelp() {
+		help = append(help, b.Help().Key)
+	}
+	assert.Equal(t, []string{"enter", "esc"}, help, "the footer says how to answer, not the form's keys")
 	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 90, 24))
 	assert.Contains(t, v, "Type the pattern(s)")
 

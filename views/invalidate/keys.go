@@ -4,8 +4,12 @@ import "charm.land/bubbles/v2/key"
 
 // ShortHelp implements views.Pane.
 func (m *Model) ShortHelp() []key.Binding {
-	if m.job != nil {
+	switch {
+	case m.job != nil:
 		return []key.Binding{m.keys.cancel}
+	case m.Capturing():
+		// Typing: only enter and esc mean anything beyond the text.
+		return []key.Binding{m.keys.typedDone, m.keys.typedCancel}
 	}
 	if m.restore != nil {
 		return m.restoreHelp()
@@ -38,6 +42,8 @@ type bindings struct {
 	edit, add, remove, recipe, preview, run, backup, cancel key.Binding
 	// The restore form's: restore opens it, the others act inside it.
 	restore, replace, restoreRun, back key.Binding
+	// While a line is typed (a field, a typed confirmation).
+	typedDone, typedCancel key.Binding
 }
 
 func newBindings() bindings {
@@ -55,5 +61,8 @@ func newBindings() bindings {
 		replace:    key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "replace existing keys")),
 		restoreRun: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "restore")),
 		back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+
+		typedDone:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
+		typedCancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 	}
 }
