@@ -233,6 +233,26 @@ func TestCancelReportsExactCount(t *testing.T) {
 	assert.Equal(t, r.Deleted, lines[1].Deleted)
 }
 
+// Quitting the console mid-run (q, Ctrl-C) stops the pane: the run is
+// cancelled and its outcome is in the audit log before Stop returns.
+func TestStopMidRunWritesTheOutcome(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	const n = 20000
+	c := server(t, n, 0)
+	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.Rate = 4000 })
+	previewOf(t, h, "temp:*")
+	h.Key("x")
+	typeText(h, "temp:*")
+	h.Key("enter")
+	h.Until("some progress", func() bool { return h.m.progress.Deleted > 0 })
+	h.m.Stop()
+	lines := auditLines(t)
+	require.Len(t, lines, 2)
+	assert.Equal(t, audit.Attempted, lines[0].Outcome)
+	assert.Equal(t, audit.Cancelled, lines[1].Outcome)
+	assert.Equal(t, int64(n)-lines[1].Deleted, count(t, c, "temp:*"), "the logged count is exact")
+}
+
 func TestReadOnlyRefuses(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	c := server(t, 50, 0)

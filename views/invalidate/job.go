@@ -24,12 +24,19 @@ type runJob struct {
 	events   chan tea.Msg
 	quit     chan struct{}
 	quitOnce sync.Once
+	ended    chan struct{} // closed when work has returned
 }
+
+// stopWait bounds how long stopping waits for a run to end. Cancelling
+// stops a run within one batch (milliseconds); the wait is what lets it
+// write its outcome to the audit log before the console exits.
+const stopWait = 10 * time.Second
 
 func startJob(id uint64, action string, work func(ctx context.Context, j *runJob)) *runJob {
 	ctx, cancel := context.WithCancel(context.Background())
-	j := &runJob{id: id, action: action, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{})}
+	j := &runJob{id: id, action: action, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{}), ended: make(chan struct{})}
 	go func() {
+		defer close(j.ended)
 		defer close(j.events)
 		work(ctx, j)
 	}()
@@ -66,11 +73,18 @@ func (j *runJob) wait() tea.Cmd {
 	}
 }
 
-// stop cancels the run and lets the goroutine end even if nobody reads
-// its last message.
+// stop cancels the run, lets the goroutine end even if nobody reads its
+// last message, and waits for it (up to stopWait): quitting the console
+// mid-run must not leave an "attempted" audit line without its outcome.
 func (j *runJob) stop() {
 	j.cancel()
 	j.quitOnce.Do(func() { close(j.quit) })
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	select {
+	case <-j.ended:
+	case <-t.C:
+	}
 }
 
 // openAudit is log, or the audit log at path opened now. Its error is
