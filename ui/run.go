@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // Run shows the console until the operator quits or ctx ends. A panic
@@ -23,6 +24,9 @@ func Run(ctx context.Context, m *Model, opts ...tea.ProgramOption) error {
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(120)}, opts...)...)
 	_, err := p.Run()
 	m.StopPanes()
+	// A key edit, a client kill or a slowlog reset still running writes
+	// its outcome before the process ends; each has its own timeout.
+	widgets.WaitAudited(15 * time.Second)
 	switch {
 	case err == nil, errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
 		return nil

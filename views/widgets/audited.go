@@ -2,6 +2,7 @@ package widgets
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/coldcopy/cachedeck/audit"
@@ -21,6 +22,8 @@ type Audited struct {
 // mutation before it starts), runs run with a timeout, then writes the
 // outcome with its duration. It blocks: call it inside a tea.Cmd.
 func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(context.Context) error) Audited {
+	inFlight.Add(1)
+	defer inFlight.Done()
 	res := Audited{Log: log}
 	if log == nil {
 		l, err := audit.Open(path)
@@ -46,4 +49,27 @@ func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Dur
 	}
 	res.AuditErr = res.Log.Append(entry)
 	return res
+}
+
+// inFlight counts the audited mutations running now: the console waits
+// for them on exit, so that no "attempted" line is left without its
+// outcome.
+var inFlight sync.WaitGroup
+
+// WaitAudited waits up to d for the audited mutations in flight to write
+// their outcome, and reports whether they all did.
+func WaitAudited(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		inFlight.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
