@@ -31,21 +31,23 @@ const (
 
 // Entry is one line of the audit log.
 type Entry struct {
-	Time       time.Time `json:"time"`
-	Operator   string    `json:"operator"`
-	SSHOrigin  string    `json:"ssh_origin,omitempty"`
-	Profile    string    `json:"profile,omitempty"`
-	Server     string    `json:"server"`
-	Action     string    `json:"action"`
-	Patterns   []string  `json:"patterns,omitempty"`
-	Key        string    `json:"key,omitempty"` // display form (decode.DisplayKey)
-	Target     string    `json:"target,omitempty"`
-	Matched    int64     `json:"matched,omitempty"`
-	Deleted    int64     `json:"deleted,omitempty"`
-	Restored   int64     `json:"restored,omitempty"`
-	DurationMs int64     `json:"duration_ms"`
-	Outcome    string    `json:"outcome"` // attempted, done, failed, cancelled
-	Error      string    `json:"error,omitempty"`
+	Time      time.Time `json:"time"`
+	Operator  string    `json:"operator"`
+	SSHOrigin string    `json:"ssh_origin,omitempty"`
+	Profile   string    `json:"profile,omitempty"`
+	Server    string    `json:"server"`
+	Action    string    `json:"action"`
+	Patterns  []string  `json:"patterns,omitempty"`
+	Key       string    `json:"key,omitempty"` // display form (decode.DisplayKey)
+	Target    string    `json:"target,omitempty"`
+	Matched   int64     `json:"matched,omitempty"`
+	Deleted   int64     `json:"deleted,omitempty"`
+	Restored  int64     `json:"restored,omitempty"`
+	// Unconfirmed of Deleted or Restored: their batch's reply was lost.
+	Unconfirmed int64  `json:"unconfirmed,omitempty"`
+	DurationMs  int64  `json:"duration_ms"`
+	Outcome     string `json:"outcome"` // attempted, done, failed, cancelled
+	Error       string `json:"error,omitempty"`
 }
 
 // Log is an open audit log. Its methods are safe for concurrent use.

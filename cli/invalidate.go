@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,13 +19,17 @@ import (
 )
 
 // invalidateJSON is the headless contract of `cachedeck invalidate --json`.
+// invalidateJSON is the issue's contract; unconfirmed and error appear
+// only when there is something to say.
 type invalidateJSON struct {
-	Patterns   []string `json:"patterns"`
-	DryRun     bool     `json:"dry_run"`
-	Matched    int64    `json:"matched"`
-	Deleted    int64    `json:"deleted"`
-	DurationMs int64    `json:"duration_ms"`
-	Cancelled  bool     `json:"cancelled"`
+	Patterns    []string `json:"patterns"`
+	DryRun      bool     `json:"dry_run"`
+	Matched     int64    `json:"matched"`
+	Deleted     int64    `json:"deleted"`
+	Unconfirmed int64    `json:"unconfirmed,omitempty"` // of deleted: their batch's reply was lost
+	DurationMs  int64    `json:"duration_ms"`
+	Cancelled   bool     `json:"cancelled"`
+	Error       string   `json:"error,omitempty"`
 }
 
 func (a *app) invalidateCmd() *cobra.Command {
@@ -105,8 +109,18 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		if asJSON {
 			pw = a.stderr
 		}
-		prev, err := c.Preview(ctx, patterns, 10)
+		// The governor paces the preview's walk as well as the run.
+		var gov *redisops.Governor
+		if budget > 0 {
+			gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
+			gov.Start(ctx)
+			defer gov.Stop()
+		}
+		prev, err := c.PreviewPaced(ctx, patterns, 10, gov)
 		if err != nil {
+			if ctx.Err() != nil {
+				return errors.New("cancelled during the preview: nothing was deleted")
+			}
 			return err
 		}
 		writePreview(pw, prev)
@@ -116,7 +130,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		// A production profile asks whenever there is a terminal to ask on,
 		// --yes or not; --yes alone serves headless runs.
 		if !yes || (s.production && stdinIsTerminal()) {
-			if err := confirmPatterns(a.stderr, os.Stdin, patterns); err != nil {
+			if err := confirmPatterns(ctx, a.stderr, os.Stdin, patterns); err != nil {
 				return err
 			}
 		}
@@ -125,13 +139,13 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			return fmt.Errorf("%w: nothing was deleted", err)
 		}
 		defer auditLog.Close()
-		o := redisops.InvalidateOptions{Patterns: patterns, Rate: rate}
+		o := redisops.InvalidateOptions{Patterns: patterns, Rate: rate, Governor: gov}
 		// The backup file exists before the attempt is logged, so that a
 		// logged attempt never lacks the backup it names.
 		if backup != "" {
 			bf, err := os.OpenFile(backup, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			if err != nil {
-				return fmt.Errorf("backup: %w: nothing was deleted (choose a new file name)", err)
+				return fmt.Errorf("backup: %w: nothing was deleted (give a new file in a writable directory)", err)
 			}
 			o.Backup = bf // one write and one fsync per batch
 			defer bf.Close()
@@ -146,12 +160,6 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			}
 			return fmt.Errorf("%w: nothing was deleted", err)
 		}
-		if budget > 0 {
-			g := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
-			g.Start(ctx)
-			defer g.Stop()
-			o.Governor = g
-		}
 		if !asJSON && stdinIsTerminal() {
 			total := prev.Matched
 			o.Progress = func(p redisops.InvalidateProgress) {
@@ -164,7 +172,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		}
 		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Outcome: audit.Done}
 		if res != nil {
-			entry.Matched, entry.Deleted, entry.DurationMs = res.Matched, res.Deleted, res.Duration.Milliseconds()
+			entry.Matched, entry.Deleted, entry.Unconfirmed, entry.DurationMs = res.Matched, res.Deleted, res.Unconfirmed, res.Duration.Milliseconds()
 			if res.Cancelled {
 				entry.Outcome = audit.Cancelled
 			}
@@ -174,10 +182,17 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		}
 		auditErr := auditLog.Append(entry)
 		if runErr != nil {
-			if res != nil {
-				return fmt.Errorf("%w (%d keys deleted before the failure)", runErr, res.Deleted)
+			if res == nil {
+				return runErr
 			}
-			return runErr
+			if asJSON {
+				// A runbook still gets the counts, with the reason.
+				res.Patterns = patterns
+				if err := a.writeInvalidateJSON(res, runErr); err != nil {
+					return err
+				}
+			}
+			return fmt.Errorf("%w (%d keys deleted before the failure)", runErr, res.Deleted)
 		}
 		if err := a.writeInvalidateResult(asJSON, res); err != nil {
 			return err
@@ -201,11 +216,23 @@ func displayPatterns(ps []string) []string {
 	return out
 }
 
+func (a *app) writeInvalidateJSON(r *redisops.InvalidateResult, runErr error) error {
+	out := invalidateJSON{Patterns: r.Patterns, DryRun: r.DryRun, Matched: r.Matched, Deleted: r.Deleted, Unconfirmed: r.Unconfirmed,
+		DurationMs: r.Duration.Milliseconds(), Cancelled: r.Cancelled}
+	if runErr != nil {
+		out.Error = redisops.Describe(runErr)
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}
+
 func (a *app) writeInvalidateResult(asJSON bool, r *redisops.InvalidateResult) error {
 	if asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(invalidateJSON{Patterns: r.Patterns, DryRun: r.DryRun, Matched: r.Matched, Deleted: r.Deleted, DurationMs: r.Duration.Milliseconds(), Cancelled: r.Cancelled})
+		return a.writeInvalidateJSON(r, nil)
+	}
+	if r.Unconfirmed > 0 {
+		fmt.Fprintf(a.stdout, "note: %d of the deleted keys are unconfirmed: a reply was lost, and they were gone when their batch was sent again\n", r.Unconfirmed)
 	}
 	switch {
 	case r.DryRun:
@@ -283,14 +310,17 @@ func writeProgress(w io.Writer, p redisops.InvalidateProgress, total int64) {
 }
 
 // confirmPatterns asks the operator to type the patterns back exactly.
-func confirmPatterns(w io.Writer, r io.Reader, patterns []string) error {
+func confirmPatterns(ctx context.Context, w io.Writer, r io.Reader, patterns []string) error {
 	want := strings.Join(patterns, " ")
-	fmt.Fprintf(w, "Type the pattern%s to delete the matching keys (%s): ", map[bool]string{true: "s, separated by spaces,", false: ""}[len(patterns) > 1], want)
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && line == "" {
-		return errors.New("no answer: nothing was deleted")
+	plural := ""
+	if len(patterns) > 1 {
+		plural = "s, separated by spaces,"
 	}
-	if strings.TrimRight(line, "\r\n") != want {
+	line, err := askLine(ctx, w, r, fmt.Sprintf("Type the pattern%s to delete the matching keys (%s): ", plural, want), "nothing was deleted")
+	if err != nil {
+		return err
+	}
+	if line != want {
 		return errors.New("the typed pattern does not match: nothing was deleted")
 	}
 	return nil

@@ -182,7 +182,13 @@ func TestInvalidateCancelReportsExactCount(t *testing.T) {
 	rdb := client(t, srv.URL())
 	fillTemp(t, rdb, "temp:", 3000)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(400*time.Millisecond, cancel) // Ctrl-C
+	// Ctrl-C once deleting has begun (not during the preview).
+	go func() {
+		for rdb.DBSize(context.Background()).Val() == 3000 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	var out, errOut bytes.Buffer
 	code := cli.MainContext(ctx, []string{"invalidate", "--pattern", "temp:*", "--rate", "2000", "--yes", "--json", "--url", srv.URL()}, &out, &errOut)
 	assert.Equal(t, 1, code, errOut.String())

@@ -63,6 +63,9 @@ read-only mode, and is written to the audit log.`,
 		}
 		prev, err := previewRestoreFile(ctx, c, path)
 		if err != nil {
+			if ctx.Err() != nil {
+				return errors.New("cancelled during the preview: nothing was restored")
+			}
 			return err
 		}
 		pw := a.stdout
@@ -85,12 +88,8 @@ read-only mode, and is written to the audit log.`,
 			if replace {
 				mode = "REPLACING keys that exist"
 			}
-			ok, err := confirmOnTerminal(a.stderr, os.Stdin, fmt.Sprintf("Restore the keys of %s on %s, %s? Type yes to continue: ", path, c.Addr, mode))
-			if err != nil {
+			if err := confirmOnTerminal(ctx, a.stderr, os.Stdin, fmt.Sprintf("Restore the keys of %s on %s, %s? Type yes to continue: ", path, c.Addr, mode), "nothing was restored"); err != nil {
 				return err
-			}
-			if !ok {
-				return errors.New("cancelled: nothing was restored")
 			}
 		}
 		auditLog, err := audit.Open(a.auditPath())
@@ -125,7 +124,7 @@ read-only mode, and is written to the audit log.`,
 			fmt.Fprintln(a.stderr)
 		}
 		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "restore", Target: path,
-			Matched: res.Restored + res.Skipped + res.Expired + res.Failed, Restored: res.Restored, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
+			Matched: res.Restored + res.Skipped + res.Expired + res.Failed, Restored: res.Restored, Unconfirmed: res.Unconfirmed, DurationMs: time.Since(start).Milliseconds(), Outcome: audit.Done}
 		switch {
 		case runErr != nil:
 			entry.Outcome, entry.Error = audit.Failed, runErr.Error()
@@ -151,7 +150,11 @@ read-only mode, and is written to the audit log.`,
 }
 
 func restoreCounts(r redisops.RestoreResult) string {
-	return fmt.Sprintf("%d restored, %d skipped (exist now), %d expired since the backup, %d failed", r.Restored, r.Skipped, r.Expired, r.Failed)
+	s := fmt.Sprintf("%d restored, %d skipped (exist now), %d expired since the backup, %d failed", r.Restored, r.Skipped, r.Expired, r.Failed)
+	if r.Unconfirmed > 0 {
+		s += fmt.Sprintf(" (%d of the restored are unconfirmed: a reply was lost, and the key existed when it was sent again)", r.Unconfirmed)
+	}
+	return s
 }
 
 func (a *app) writeRestoreResult(asJSON bool, r redisops.RestoreResult, took time.Duration) error {
@@ -159,8 +162,12 @@ func (a *app) writeRestoreResult(asJSON bool, r redisops.RestoreResult, took tim
 		_, err := fmt.Fprintln(a.stdout, restoreCounts(r))
 		return err
 	}
-	return json.NewEncoder(a.stdout).Encode(map[string]any{"restored": r.Restored, "skipped": r.Skipped, "expired": r.Expired, "failed": r.Failed,
-		"duration_ms": took.Milliseconds(), "cancelled": r.Cancelled})
+	out := map[string]any{"restored": r.Restored, "skipped": r.Skipped, "expired": r.Expired, "failed": r.Failed,
+		"duration_ms": took.Milliseconds(), "cancelled": r.Cancelled}
+	if r.Unconfirmed > 0 {
+		out["unconfirmed"] = r.Unconfirmed
+	}
+	return json.NewEncoder(a.stdout).Encode(out)
 }
 
 func previewRestoreFile(ctx context.Context, c *redisops.Client, path string) (*redisops.RestorePreview, error) {

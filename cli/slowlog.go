@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,12 +94,8 @@ func (a *app) slowlogReset(cmd *cobra.Command, c *redisops.Client, s *session, y
 		where = "every master of the cluster at " + c.Addr
 	}
 	if !yes {
-		ok, err := confirmOnTerminal(a.stderr, os.Stdin, fmt.Sprintf("Delete every slow log entry on %s? Type yes to continue: ", where))
-		if err != nil {
+		if err := confirmOnTerminal(cmd.Context(), a.stderr, os.Stdin, fmt.Sprintf("Delete every slow log entry on %s? Type yes to continue: ", where), "the slow log was not reset"); err != nil {
 			return err
-		}
-		if !ok {
-			return errors.New("cancelled: the slow log was not reset")
 		}
 	}
 	// The audit log must be writable before anything changes.
@@ -189,14 +184,3 @@ func slowDuration(d time.Duration) string {
 }
 
 func stdinIsTerminal() bool { return term.IsTerminal(os.Stdin.Fd()) }
-
-// confirmOnTerminal asks question on w and reads one line from r: only
-// "yes" confirms.
-func confirmOnTerminal(w io.Writer, r io.Reader, question string) (bool, error) {
-	fmt.Fprint(w, question)
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && line == "" {
-		return false, errors.New("no answer: the slow log was not reset")
-	}
-	return strings.EqualFold(strings.TrimSpace(line), "yes"), nil
-}

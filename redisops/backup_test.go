@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	_, err = c.Restore(ctx, strings.NewReader("not json\n"), redisops.RestoreOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 1")
+	// A big file that is not a backup is refused on its first byte, before
+	// its first "line" is read.
+	_, err = c.PreviewRestore(ctx, io.MultiReader(strings.NewReader("\n  \x89PNG"), failingReader{}), nil, 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a JSON backup record")
+	rr, err = c.Restore(ctx, strings.NewReader(""), redisops.RestoreOptions{})
+	require.NoError(t, err, "an empty backup restores nothing")
+	assert.Zero(t, rr)
 }
 
 // A key restored later gets the expiry it would have had, not a new TTL:
@@ -180,3 +190,8 @@ func TestCreateBackupFileNeverReusesAName(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "writable directory")
 }
+
+// failingReader fails every read: reading past the first bytes is a bug.
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("read past the first bytes") }

@@ -30,18 +30,23 @@ type InvalidateOptions struct {
 
 // InvalidateProgress is how far an invalidation has got.
 type InvalidateProgress struct {
-	Matched, Deleted int64
-	Elapsed          time.Duration
+	Matched, Deleted, Unconfirmed int64
+	Elapsed                       time.Duration
 }
 
 // InvalidateResult sums up an invalidation, finished or cancelled.
 type InvalidateResult struct {
-	Patterns  []string
-	DryRun    bool
-	Matched   int64 // distinct keys found by SCAN MATCH over every pattern
-	Deleted   int64 // sum of UNLINK replies: exact
-	Duration  time.Duration
-	Cancelled bool
+	Patterns []string
+	DryRun   bool
+	Matched  int64 // distinct keys found by SCAN MATCH over every pattern
+	// Deleted counts the keys UNLINK removed. Unconfirmed of them belong
+	// to a batch whose reply was lost (a dropped connection): they were
+	// gone when the batch was sent again, deleted by the lost UNLINK unless
+	// they expired or someone else deleted them in between.
+	Deleted     int64
+	Unconfirmed int64
+	Duration    time.Duration
+	Cancelled   bool
 }
 
 // InvalidatePreview is what an invalidation would touch.
@@ -88,6 +93,11 @@ func firstSegment(key string) string {
 // duplicates dropped), keeps the first sample of them, counts them per
 // namespace and estimates their bytes from MEMORY USAGE of the sample.
 func (c *Client) Preview(ctx context.Context, patterns []string, sample int) (*InvalidatePreview, error) {
+	return c.PreviewPaced(ctx, patterns, sample, nil)
+}
+
+// PreviewPaced is Preview with its SCAN calls paced by gov (nil: unpaced).
+func (c *Client) PreviewPaced(ctx context.Context, patterns []string, sample int, gov *Governor) (*InvalidatePreview, error) {
 	if err := checkPatterns(patterns); err != nil {
 		return nil, err
 	}
@@ -95,9 +105,10 @@ func (c *Client) Preview(ctx context.Context, patterns []string, sample int) (*I
 	var seen *seenSet // across patterns; Scan drops duplicates within one
 	if len(patterns) > 1 {
 		seen = newSeenSet()
+		defer seen.release()
 	}
 	for _, pat := range patterns {
-		_, err := c.Scan(ctx, ScanOptions{Match: pat}, func(batch []ScannedKey) error {
+		_, err := c.Scan(ctx, ScanOptions{Match: pat, Governor: gov}, func(batch []ScannedKey) error {
 			for _, k := range batch {
 				if seen != nil && !seen.add(k.Key) {
 					continue
@@ -152,8 +163,9 @@ func (c *Client) Preview(ctx context.Context, patterns []string, sample int) (*I
 // Invalidate deletes every key matching the patterns: SCAN MATCH on every
 // master (the walk runs ahead of the deleter, so scanning and unlinking
 // overlap) and one pipeline of UNLINK per batch. Deleted is the sum of the
-// UNLINK replies, so it is exact: a key matched by two patterns, or
-// unlinked again by a retried pipeline, answers 0 the second time.
+// UNLINK replies, so it is exact: a key matched by two patterns answers 0
+// the second time. The one exception is a batch whose reply was lost (see
+// unlinkBatch and InvalidateResult.Unconfirmed).
 // Cancelling ctx stops before the next batch; the batch in flight
 // finishes, and the result comes back with Cancelled and a nil error.
 // No list of keys is kept, and memory stays flat: a few batches, and a
@@ -168,8 +180,11 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 	if o.Batch <= 0 {
 		o.Batch = DefaultInvalidateBatch
 	}
+	scanCount := int64(o.Batch)
 	if o.Rate > 0 {
-		o.Batch = max(1, min(o.Batch, o.Rate/10)) // pace smoothly: about ten batches a second
+		// Pace smoothly: about ten UNLINK batches a second. The SCAN COUNT
+		// stays as it is: a tiny COUNT would multiply the round trips.
+		o.Batch = max(1, min(o.Batch, o.Rate/10))
 	}
 	start := time.Now()
 	res := &InvalidateResult{Patterns: o.Patterns, DryRun: o.DryRun}
@@ -179,12 +194,13 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 	var seen *seenSet
 	if o.DryRun && len(o.Patterns) > 1 {
 		seen = newSeenSet()
+		defer seen.release()
 	}
 	var lastProgress time.Time
 	report := func(force bool) {
 		if o.Progress != nil && (force || time.Since(lastProgress) >= memProgressEvery) {
 			lastProgress = time.Now()
-			o.Progress(InvalidateProgress{Matched: res.Matched, Deleted: res.Deleted, Elapsed: time.Since(start)})
+			o.Progress(InvalidateProgress{Matched: res.Matched, Deleted: res.Deleted, Unconfirmed: res.Unconfirmed, Elapsed: time.Since(start)})
 		}
 	}
 	// Work already sent must complete so that the count stays exact.
@@ -194,9 +210,9 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 		if ctx.Err() != nil {
 			break
 		}
-		so := ScanOptions{Match: pat, Count: int64(o.Batch)}
+		so := ScanOptions{Match: pat, Count: scanCount, Governor: o.Governor}
 		if !o.DryRun {
-			so.Remember = rememberForDeleter(o.Batch)
+			so.Remember = rememberForDeleter(int(scanCount))
 		}
 		_, err := c.Scan(ctx, so, func(batch []ScannedKey) error {
 			if ctx.Err() != nil {
@@ -229,8 +245,9 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 						return err
 					}
 				}
-				deleted, err := c.unlinkBatch(work, part)
+				deleted, unconfirmed, err := c.unlinkBatch(work, part)
 				res.Deleted += deleted
+				res.Unconfirmed += unconfirmed
 				if err != nil {
 					return err
 				}
@@ -287,29 +304,66 @@ const unlinkChunk = 500
 
 // unlinkBatch unlinks keys in one pipeline and sums the replies. A single
 // node gets multi-key UNLINKs; a cluster gets one UNLINK per key, since the
-// keys of a batch may hash to different slots.
-func (c *Client) unlinkBatch(ctx context.Context, keys []string) (int64, error) {
-	pipe := c.rdb.Pipeline()
-	var cmds []*redis.IntCmd
+// keys of a batch may hash to different slots. An UNLINK whose reply is
+// lost is sent again (up to maxResends times): the keys it no longer finds
+// count as deleted and as unconfirmed.
+func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, unconfirmed int64, err error) {
+	var groups [][]string
 	if c.cluster == nil {
 		for start := 0; start < len(keys); start += unlinkChunk {
-			cmds = append(cmds, pipe.Unlink(ctx, keys[start:min(start+unlinkChunk, len(keys))]...))
+			groups = append(groups, keys[start:min(start+unlinkChunk, len(keys))])
 		}
 	} else {
-		cmds = make([]*redis.IntCmd, len(keys))
-		for i, k := range keys {
-			cmds[i] = pipe.Unlink(ctx, k)
+		for i := range keys {
+			groups = append(groups, keys[i:i+1])
 		}
 	}
-	_, err := pipe.Exec(ctx)
-	var n int64
-	for _, cmd := range cmds {
-		if cmd.Err() == nil {
-			n += cmd.Val()
+	for attempt := 0; ; attempt++ {
+		pipe := c.rdb.Pipeline()
+		cmds := make([]onceIntCmd, len(groups))
+		for i, g := range groups {
+			args := make([]any, 0, len(g)+1)
+			args = append(args, "unlink")
+			for _, k := range g {
+				args = append(args, k)
+			}
+			cmds[i] = onceIntCmd{redis.NewIntCmd(ctx, args...)}
+			_ = pipe.Process(ctx, cmds[i])
 		}
+		_, _ = pipe.Exec(ctx)
+		var lost [][]string
+		var lostErr, refused error
+		for i, cmd := range cmds {
+			switch err := cmd.Err(); {
+			case err == nil:
+				deleted += cmd.Val()
+				if attempt > 0 {
+					gone := int64(len(groups[i])) - cmd.Val()
+					deleted += gone
+					unconfirmed += gone
+				}
+			case replyLost(err):
+				lost, lostErr = append(lost, groups[i]), err
+			case refused == nil:
+				refused = err
+			}
+		}
+		if refused != nil {
+			return deleted, unconfirmed, fmt.Errorf("unlink: %w", explainCommandErr(refused, "UNLINK"))
+		}
+		if len(lost) == 0 {
+			return deleted, unconfirmed, nil
+		}
+		if attempt == maxResends {
+			n := 0
+			for _, g := range lost {
+				n += len(g)
+			}
+			return deleted, unconfirmed, fmt.Errorf("unlink: %w: the replies for %d keys were lost, so whether they were deleted is unknown (run again to finish)", lostErr, n)
+		}
+		if err := resendPause(ctx, attempt+1); err != nil {
+			return deleted, unconfirmed, err
+		}
+		groups = lost
 	}
-	if err != nil {
-		return n, fmt.Errorf("unlink: %w", explainCommandErr(err, "UNLINK"))
-	}
-	return n, nil
 }

@@ -181,9 +181,10 @@ func BenchmarkInvalidate2M(b *testing.B) {
 		b.ReportMetric(lat.P999, "get-p999-ms")
 		b.ReportMetric(float64(gov.P99().Microseconds())/1000, "ping-p99-ms")
 	})
-	// Memory is measured in a fresh process that does nothing but the
-	// invalidation, as `cachedeck invalidate` would: its peak resident set
-	// (getrusage maxrss) is the whole cost, runtime and connections included.
+	// Memory of the invalidation alone (redisops.Invalidate, no preview),
+	// measured in a fresh process: its peak resident set (getrusage maxrss)
+	// is the whole cost, runtime and connections included. The command's
+	// own figure, preview included, is cli's BenchmarkInvalidateCommandMemory.
 	b.Run("cachedeck-memory", func(b *testing.B) {
 		const mib = 1 << 20
 		var rssPeak, heapPeak int64

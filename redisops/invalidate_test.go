@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -168,4 +171,86 @@ func TestInvalidateDryRunOverlappingPatterns(t *testing.T) {
 	assert.EqualValues(t, 500, res.Matched)
 	assert.Zero(t, res.Deleted)
 	assert.EqualValues(t, 500, c.Redis().DBSize(context.Background()).Val())
+}
+
+// A lost reply (the connection drops after the server ran the UNLINKs)
+// must not make the count wrong: go-redis would resend the batch and get
+// 0 back for keys already deleted. cachedeck resends it itself and counts
+// the keys it no longer finds as deleted and unconfirmed.
+func TestInvalidateLostReplyKeepsTheCountRight(t *testing.T) {
+	srv := redistest.Standalone(t)
+	proxy := redistest.NewProxy(t, srv.Addr)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	fillKeys(t, admin, "drop:", 5000)
+	proxy.LoseRepliesTo("unlink", 1)
+
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"drop:*"}})
+	require.NoError(t, err)
+	require.Equal(t, 1, proxy.Lost(), "a reply was lost")
+	assert.EqualValues(t, 5000, res.Matched)
+	assert.EqualValues(t, 5000, res.Deleted, "every key is gone and counted")
+	assert.Positive(t, res.Unconfirmed, "the lost batch is marked")
+	assert.LessOrEqual(t, res.Unconfirmed, int64(redisops.DefaultInvalidateBatch))
+	assert.Zero(t, admin.DBSize(ctx).Val())
+}
+
+func TestRestoreLostReplyKeepsTheCountRight(t *testing.T) {
+	srv := redistest.Standalone(t)
+	proxy := redistest.NewProxy(t, srv.Addr)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	fillKeys(t, admin, "temp:", 1200)
+	var backup bytes.Buffer
+	_, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Backup: &backup})
+	require.NoError(t, err)
+	proxy.LoseRepliesTo("restore", 1)
+
+	rr, err := c.Restore(ctx, bytes.NewReader(backup.Bytes()), redisops.RestoreOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 1, proxy.Lost())
+	assert.EqualValues(t, 1200, rr.Restored, "every key is back and counted")
+	assert.Zero(t, rr.Skipped, "a key the lost RESTORE wrote is not 'existing'")
+	assert.Positive(t, rr.Unconfirmed)
+	assert.EqualValues(t, 1200, admin.DBSize(ctx).Val())
+}
+
+// The governor paces the walk itself, not only the deletes: a pattern that
+// matches nothing still waits before every SCAN call.
+func TestInvalidateGovernorPacesTheScan(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	fillKeys(t, c.Redis(), "keep:", 5000)
+	const pause = 40 * time.Millisecond
+	g := redisops.NewGovernor(c, redisops.GovernorOptions{MinPause: pause})
+	ctx := context.Background()
+	start := time.Now()
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"*:nomatch:*"}, Governor: g, Batch: 1000})
+	require.NoError(t, err)
+	assert.Zero(t, res.Matched)
+	// 5000 keys at COUNT 1000 take at least 5 SCAN calls, each after a
+	// pause. A lower bound only: a slow machine can only add to it.
+	assert.GreaterOrEqual(t, time.Since(start), 5*pause)
+
+	// A rate does not shrink the SCAN COUNT: the walk stays a few calls.
+	before := scanCalls(t, c.Redis())
+	_, err = c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"*:nomatch:*"}, Rate: 5})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, scanCalls(t, c.Redis())-before, int64(10), "COUNT 1 would take 5000 calls")
+}
+
+// scanCalls is the server's count of SCAN calls (INFO commandstats).
+func scanCalls(t *testing.T, rdb redis.UniversalClient) int64 {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(info, "cmdstat_scan:calls=")
+	require.True(t, ok, "no SCAN in commandstats")
+	n, err := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+	require.NoError(t, err)
+	return n
 }

@@ -222,6 +222,7 @@ func (c *Client) MemoryBreakdown(ctx context.Context, o MemoryOptions) (*MemoryR
 	}()
 
 	agg := newMemAgg(o)
+	defer agg.seen.release()
 	lastProgress := start
 	for b := range out {
 		if wctx.Err() != nil {

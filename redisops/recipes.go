@@ -6,16 +6,21 @@ import (
 	"strings"
 )
 
-// recipe is one of the app's invalidation recipes (facts doc).
+// recipe is one of the app's invalidation recipes (facts doc). The app
+// writes its id patterns as prefixes (lead:L*), which also match every id
+// that starts with L (lead 4 takes lead:475 with it); here each becomes
+// the key itself and its children (lead:L, lead:L:*), which are all the
+// keys its key schema gives that entity.
 type recipe struct {
 	args     []string
 	patterns []string // {ws}, {lead}, {campaign}, {integration} are replaced by escaped values
 }
 
 var recipes = map[string]recipe{
-	"workspace":   {[]string{"ws"}, []string{"workspace:{ws}*", "*:workspace:{ws}:*"}},
-	"lead":        {[]string{"ws", "lead"}, []string{"leads:workspace:{ws}:*", "lead:{lead}*", "analytics:lead:{lead}:*"}},
-	"campaign":    {[]string{"ws", "campaign"}, []string{"campaigns:workspace:{ws}*", "analytics:workspace:{ws}:*", "campaign:{campaign}*", "analytics:campaign:{campaign}:*"}},
+	"workspace": {[]string{"ws"}, []string{"workspace:{ws}", "workspace:{ws}:*", "*:workspace:{ws}:*"}},
+	"lead":      {[]string{"ws", "lead"}, []string{"leads:workspace:{ws}:*", "lead:{lead}", "lead:{lead}:*", "analytics:lead:{lead}:*"}},
+	"campaign": {[]string{"ws", "campaign"}, []string{"campaigns:workspace:{ws}", "campaigns:workspace:{ws}:*", "analytics:workspace:{ws}:*",
+		"campaign:{campaign}", "campaign:{campaign}:*", "analytics:campaign:{campaign}:*"}},
 	"analytics":   {[]string{"ws"}, []string{"analytics:workspace:{ws}:*", "analytics:campaign:*"}},
 	"integration": {[]string{"ws", "integration"}, []string{"{integration}:*", "workspace:{ws}:{integration}:*"}},
 }

@@ -2,6 +2,7 @@ package redisops_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,9 +17,10 @@ func TestRecipes(t *testing.T) {
 		args map[string]string
 		want []string
 	}{
-		"workspace":   {map[string]string{"ws": "W"}, []string{"workspace:W*", "*:workspace:W:*"}},
-		"lead":        {map[string]string{"ws": "W", "lead": "L"}, []string{"leads:workspace:W:*", "lead:L*", "analytics:lead:L:*"}},
-		"campaign":    {map[string]string{"ws": "W", "campaign": "C"}, []string{"campaigns:workspace:W*", "analytics:workspace:W:*", "campaign:C*", "analytics:campaign:C:*"}},
+		"workspace": {map[string]string{"ws": "W"}, []string{"workspace:W", "workspace:W:*", "*:workspace:W:*"}},
+		"lead":      {map[string]string{"ws": "W", "lead": "L"}, []string{"leads:workspace:W:*", "lead:L", "lead:L:*", "analytics:lead:L:*"}},
+		"campaign": {map[string]string{"ws": "W", "campaign": "C"}, []string{"campaigns:workspace:W", "campaigns:workspace:W:*", "analytics:workspace:W:*",
+			"campaign:C", "campaign:C:*", "analytics:campaign:C:*"}},
 		"analytics":   {map[string]string{"ws": "W"}, []string{"analytics:workspace:W:*", "analytics:campaign:*"}},
 		"integration": {map[string]string{"ws": "W", "integration": "hubspot"}, []string{"hubspot:*", "workspace:W:hubspot:*"}},
 	}
@@ -29,7 +31,7 @@ func TestRecipes(t *testing.T) {
 	}
 	got, err := redisops.Recipe("lead", map[string]string{"ws": "w*", "lead": `a?[b]\`})
 	require.NoError(t, err)
-	assert.Equal(t, []string{`leads:workspace:w\*:*`, `lead:a\?\[b\]\\*`, `analytics:lead:a\?\[b\]\\:*`}, got)
+	assert.Equal(t, []string{`leads:workspace:w\*:*`, `lead:a\?\[b\]\\`, `lead:a\?\[b\]\\:*`, `analytics:lead:a\?\[b\]\\:*`}, got)
 
 	_, err = redisops.Recipe("lead", map[string]string{"ws": "W"})
 	assert.ErrorContains(t, err, "needs lead")
@@ -52,4 +54,32 @@ func TestRecipeEscapingDoesNotWiden(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, res.Deleted)
 	assert.EqualValues(t, 2, c.Redis().Exists(ctx, "lead:42", "lead:42:enrichment").Val())
+}
+
+// Lead 4 is not lead 475: the app's own lead:4* would take both.
+func TestRecipeTakesOnlyItsOwnIds(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	mine := []string{"lead:4", "lead:4:enrichment", "analytics:lead:4:engagement", "leads:workspace:1:page:1",
+		"workspace:1", "workspace:1:members", "campaign:9", "campaign:9:performance", "campaigns:workspace:1"}
+	others := []string{"lead:475", "lead:439:enrichment", "analytics:lead:42:engagement", "leads:workspace:12:page:1",
+		"workspace:12", "workspace:12:members", "campaign:97", "campaign:97:performance", "campaigns:workspace:12"}
+	for _, k := range append(slices.Clone(mine), others...) {
+		require.NoError(t, c.Redis().Set(ctx, k, "v", 0).Err())
+	}
+	var ps []string
+	for name, args := range map[string]map[string]string{
+		"lead":      {"ws": "1", "lead": "4"},
+		"workspace": {"ws": "1"},
+		"campaign":  {"ws": "1", "campaign": "9"},
+	} {
+		p, err := redisops.Recipe(name, args)
+		require.NoError(t, err, name)
+		ps = append(ps, p...)
+	}
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: ps})
+	require.NoError(t, err)
+	assert.EqualValues(t, len(mine), res.Deleted)
+	assert.EqualValues(t, len(others), c.Redis().Exists(ctx, others...).Val(), "no other id's keys")
 }

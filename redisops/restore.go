@@ -28,11 +28,16 @@ type RestoreOptions struct {
 
 // RestoreResult counts what a restore did.
 type RestoreResult struct {
-	Restored  int64
-	Skipped   int64 // the key exists now and Replace was not asked
-	Expired   int64 // its TTL would have run out by now: left out
-	Failed    int64
-	Cancelled bool
+	Restored int64
+	// Unconfirmed of Restored belong to a batch whose reply was lost (a
+	// dropped connection): sent again, they answered that the key exists,
+	// restored by the lost RESTORE unless the application wrote them in
+	// between.
+	Unconfirmed int64
+	Skipped     int64 // the key exists now and Replace was not asked
+	Expired     int64 // its TTL would have run out by now: left out
+	Failed      int64
+	Cancelled   bool
 }
 
 // RestorePreview is what a restore would do, read from the file and from
@@ -76,7 +81,26 @@ type restoreItem struct {
 // line stops it with an error naming the line; nothing of that batch is
 // handed on.
 func readBackup(r io.Reader, now time.Time, onBatch func([]restoreItem) error) error {
-	sc := bufio.NewScanner(r)
+	// A backup's lines are JSON objects. Anything else is refused on its
+	// first bytes, before a line of up to a GiB is buffered.
+	br := bufio.NewReader(r)
+	for {
+		b, err := br.Peek(1)
+		if err == io.EOF {
+			return nil // empty: nothing to restore
+		}
+		if err != nil {
+			return fmt.Errorf("restore: read: %w", err)
+		}
+		if b[0] == '{' {
+			break
+		}
+		if !bytes.ContainsAny(b, " \t\r\n") {
+			return errors.New("restore: line 1: not a JSON backup record (is this a file written by invalidate --backup?)")
+		}
+		_, _ = br.ReadByte()
+	}
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<30) // a DUMP of a big key is one long line
 	batch := make([]restoreItem, 0, restoreBatch)
 	line := 0
@@ -196,34 +220,20 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 		if err := waitTurn(ctx, o.Governor, o.Rate, sent, start); err != nil {
 			return errStop
 		}
-		pipe := c.rdb.Pipeline()
-		cmds := make([]*redis.StatusCmd, len(batch))
-		for i, it := range batch {
-			switch {
-			case it.expired:
+		var todo []restoreItem
+		for _, it := range batch {
+			if it.expired {
 				res.Expired++
-			case o.Replace:
-				cmds[i] = pipe.RestoreReplace(work, it.key, it.ttl, it.payload)
-			default:
-				cmds[i] = pipe.Restore(work, it.key, it.ttl, it.payload)
+			} else {
+				todo = append(todo, it)
 			}
 		}
-		_, _ = pipe.Exec(work)
-		for _, cmd := range cmds {
-			if cmd == nil {
-				continue
-			}
-			switch err := cmd.Err(); {
-			case err == nil:
-				res.Restored++
-			case strings.HasPrefix(err.Error(), "BUSYKEY"):
-				res.Skipped++
-			default:
-				res.Failed++
-				if firstErr == nil {
-					firstErr = fmt.Errorf("restore: %w", explainCommandErr(err, "RESTORE"))
-				}
-			}
+		refused, err := c.restoreBatch(work, todo, o.Replace, &res)
+		if refused != nil && firstErr == nil {
+			firstErr = refused
+		}
+		if err != nil {
+			return err // the connection is gone: later batches would fare no better
 		}
 		if o.Progress != nil {
 			o.Progress(res)
@@ -235,6 +245,58 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 		return res, err
 	}
 	return res, firstErr
+}
+
+// restoreBatch sends one pipeline of RESTOREs and counts the replies into
+// res; it returns the first refusal, and an error when replies stayed
+// lost. A RESTORE whose reply is lost is sent again (up to maxResends
+// times): one that then finds its key (BUSYKEY) counts as restored and
+// unconfirmed. With REPLACE a resend is harmless.
+func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace bool, res *RestoreResult) (refused, err error) {
+	for attempt := 0; len(items) > 0; attempt++ {
+		pipe := c.rdb.Pipeline()
+		cmds := make([]onceStatusCmd, len(items))
+		for i, it := range items {
+			args := []any{"restore", it.key, it.ttl.Milliseconds(), it.payload}
+			if replace {
+				args = append(args, "replace")
+			}
+			cmds[i] = onceStatusCmd{redis.NewStatusCmd(ctx, args...)}
+			_ = pipe.Process(ctx, cmds[i])
+		}
+		_, _ = pipe.Exec(ctx)
+		var lost []restoreItem
+		var lostErr error
+		for i, cmd := range cmds {
+			switch err := cmd.Err(); {
+			case err == nil:
+				res.Restored++
+			case replyLost(err):
+				lost, lostErr = append(lost, items[i]), err
+			case strings.HasPrefix(err.Error(), "BUSYKEY") && attempt > 0:
+				res.Restored++
+				res.Unconfirmed++
+			case strings.HasPrefix(err.Error(), "BUSYKEY"):
+				res.Skipped++
+			default:
+				res.Failed++
+				if refused == nil {
+					refused = fmt.Errorf("restore: %w", explainCommandErr(err, "RESTORE"))
+				}
+			}
+		}
+		if len(lost) > 0 && attempt == maxResends {
+			res.Failed += int64(len(lost))
+			return refused, fmt.Errorf("restore: %w: the replies for %d keys were lost, so whether they were restored is unknown (run again: keys that exist are skipped)", lostErr, len(lost))
+		}
+		if len(lost) > 0 {
+			if err := resendPause(ctx, attempt+1); err != nil {
+				return refused, err
+			}
+		}
+		items = lost
+	}
+	return refused, nil
 }
 
 func (o RestoreOptions) now() time.Time {

@@ -26,6 +26,10 @@ type ScanOptions struct {
 	// a later SCAN call, so only the keys scanned ahead of the deleter can
 	// repeat.
 	Remember int
+	// Governor, when set, paces every SCAN call by the node's latency: a
+	// pattern that matches little would otherwise walk the whole keyspace
+	// at full speed.
+	Governor *Governor
 }
 
 // DefaultScanCount is big enough to amortise round trips, small enough that
@@ -83,10 +87,14 @@ func (c *Client) Scan(ctx context.Context, opts ScanOptions, onBatch func([]Scan
 	}()
 
 	res := ScanResult{}
-	var seen interface{ add(string) bool } = newSeenSet()
+	var seen interface {
+		add(string) bool
+		release()
+	} = newSeenSet()
 	if opts.Remember > 0 {
 		seen = newRecentSet(opts.Remember)
 	}
+	defer seen.release()
 	stopped := false
 	for b := range out {
 		if stopped {
@@ -150,7 +158,13 @@ func scanNode(ctx context.Context, node *redis.Client, opts ScanOptions, out cha
 
 func walk(ctx context.Context, node *redis.Client, opts ScanOptions, raw chan<- nodeBatch, calls *atomic.Int64) error {
 	var cursor uint64
+	addr := node.Options().Addr
 	for {
+		if opts.Governor != nil {
+			if err := opts.Governor.WaitNode(ctx, addr); err != nil {
+				return err
+			}
+		}
 		var keys []string
 		var err error
 		if opts.Type != "" {

@@ -1,6 +1,9 @@
 package redisops
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"runtime"
+)
 
 // seenSet remembers which keys a scan has already returned, to drop the
 // duplicates SCAN may produce while the server rehashes. It keeps a 64-bit
@@ -11,14 +14,51 @@ import "hash/maphash"
 // Fingerprints use a per-scan random seed: two distinct keys collide with
 // probability about n²/2⁶⁵ (under 3e-8 for 1M keys), and a collision cannot
 // be provoked by crafted key names.
+//
+// A large table is mapped outside the Go heap (see allocSlots): call
+// release when done. A set dropped without release is unmapped by the
+// garbage collector's cleanup, later.
 type seenSet struct {
 	seed  maphash.Seed
 	slots []uint64 // 0 marks an empty slot
 	count int
+	table *slotTable // owns slots when they are mapped
 }
 
-func newSeenSet() *seenSet {
-	return &seenSet{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
+// slotTable is the mapped memory behind a seenSet's slots, apart from the
+// set so that a cleanup can free it once the set is unreachable.
+type slotTable struct{ mapped []uint64 }
+
+func (t *slotTable) free() {
+	if t.mapped != nil {
+		freeSlots(t.mapped)
+		t.mapped = nil
+	}
+}
+
+func newSeenSet() *seenSet { return newSeenSetSeeded(maphash.MakeSeed(), 1024) }
+
+func newSeenSetSeeded(seed maphash.Seed, n int) *seenSet {
+	s := &seenSet{seed: seed, table: &slotTable{}}
+	s.setSlots(n)
+	runtime.AddCleanup(s, (*slotTable).free, s.table)
+	return s
+}
+
+// setSlots gives the set n empty slots; the caller frees the previous
+// ones when they were mapped.
+func (s *seenSet) setSlots(n int) {
+	slots, mapped := allocSlots(n)
+	s.slots, s.table.mapped = slots, nil
+	if mapped {
+		s.table.mapped = slots
+	}
+}
+
+// release frees the table; the set must not be used afterwards.
+func (s *seenSet) release() {
+	s.table.free()
+	s.slots, s.count = nil, 0
 }
 
 // add records key and reports whether it was new.
@@ -71,12 +111,15 @@ func (s *seenSet) hasHash(h uint64) bool {
 }
 
 func (s *seenSet) grow() {
-	old := s.slots
-	s.slots = make([]uint64, len(old)*2)
+	old, oldMapped := s.slots, s.table.mapped != nil
+	s.setSlots(len(old) * 2)
 	for _, h := range old {
 		if h != 0 {
 			s.insert(h)
 		}
+	}
+	if oldMapped {
+		freeSlots(old)
 	}
 }
 
@@ -92,6 +135,14 @@ func newRecentSet(span int) *recentSet {
 	return &recentSet{cur: newSeenSet(), span: span}
 }
 
+// release frees both generations.
+func (r *recentSet) release() {
+	r.cur.release()
+	if r.prev != nil {
+		r.prev.release()
+	}
+}
+
 // add records key and reports whether it was new among the keys remembered.
 func (r *recentSet) add(key string) bool {
 	h := r.cur.hash(key)
@@ -102,7 +153,10 @@ func (r *recentSet) add(key string) bool {
 		return false
 	}
 	if r.cur.count >= r.span {
-		r.prev, r.cur = r.cur, &seenSet{seed: r.cur.seed, slots: make([]uint64, len(r.cur.slots))}
+		if r.prev != nil {
+			r.prev.release()
+		}
+		r.prev, r.cur = r.cur, newSeenSetSeeded(r.cur.seed, len(r.cur.slots))
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package redisops
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +35,22 @@ func TestRecentSetForgetsOnlyOldKeysAndStaysSmall(t *testing.T) {
 	}
 	assert.True(t, r.add("k0"), "a key from long ago is forgotten")
 	assert.LessOrEqual(t, len(r.cur.slots)+len(r.prev.slots), 8*span, "two generations of at most span keys each")
+}
+
+// A large table lives outside the Go heap (on Linux) and still behaves as
+// a set across growth; release gives it back.
+func TestSeenSetLargeTable(t *testing.T) {
+	s := newSeenSet()
+	for i := range 200_000 {
+		assert.True(t, s.add(fmt.Sprintf("k%d", i)))
+	}
+	for i := 0; i < 200_000; i += 13 {
+		assert.False(t, s.add(fmt.Sprintf("k%d", i)))
+	}
+	if runtime.GOOS == "linux" {
+		assert.NotNil(t, s.table.mapped, "mapped outside the heap")
+	}
+	s.release()
+	assert.Nil(t, s.table.mapped)
+	assert.Nil(t, s.slots)
 }

@@ -142,6 +142,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := m.common.Keys
 	pane := m.focused()
 	if key.Matches(msg, km.ForceQuit) {
+		if cmd, interrupted := m.interruptRuns(); interrupted {
+			return tea.Batch(cmd, m.flash.set(views.FlashWarn, "run cancelled — ctrl+c again to quit"))
+		}
 		return m.quit()
 	}
 	if m.help {
@@ -190,6 +193,24 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return tea.Batch(cmds...)
+}
+
+// interruptRuns cancels the mutation runs in progress in every pane of
+// every tab (a run goes on when its tab is not shown), and reports whether
+// there was one.
+func (m *Model) interruptRuns() (tea.Cmd, bool) {
+	var cmds []tea.Cmd
+	interrupted := false
+	for _, t := range m.tabs {
+		for _, p := range t.Panes {
+			if in, ok := p.(views.Interrupter); ok {
+				cmd, ran := in.Interrupt()
+				interrupted = interrupted || ran
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	return tea.Batch(cmds...), interrupted
 }
 
 // stopper is a pane with background work (a running scan) to cancel.

@@ -334,3 +334,79 @@ func TestNumberKeysGoToTheirTab(t *testing.T) {
 	assert.Equal(t, 0, m.active)
 	assert.Equal(t, []string{"9", "2"}, one.keys)
 }
+
+// runningPane is a stubPane with a mutation run that Ctrl-C interrupts
+// (views.Interrupter): it reports true once, for the run it cancels.
+type runningPane struct {
+	stubPane
+	running    bool
+	interrupts int
+}
+
+// interruptedMsg is what runningPane's Interrupt command says.
+type interruptedMsg struct{ pane string }
+
+func (p *runningPane) Interrupt() (tea.Cmd, bool) {
+	p.interrupts++
+	if !p.running {
+		return nil, false
+	}
+	p.running = false
+	name := p.name
+	return func() tea.Msg { return interruptedMsg{pane: name} }, true
+}
+
+// runAll runs cmd and what it batches, for the messages they return.
+func runAll(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		var out []tea.Msg
+		for _, c := range batch {
+			out = append(out, runAll(c)...)
+		}
+		return out
+	}
+	return []tea.Msg{msg}
+}
+
+// Ctrl-C with a run in progress, in any tab, cancels the run and says how
+// to quit; with nothing running (or the run already cancelled) it quits.
+func TestCtrlCCancelsARunningMutationFirst(t *testing.T) {
+	saved := flashTTL
+	flashTTL = map[views.FlashLevel]time.Duration{} // the flash timers fire at once: runAll runs them
+	t.Cleanup(func() { flashTTL = saved })
+	ctrlC := tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+
+	idle := &runningPane{stubPane: stubPane{name: "IDLE"}}
+	busy := &runningPane{stubPane: stubPane{name: "BUSY"}, running: true}
+	m := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	m.AddTab(Tab{Title: "Keys", Panes: []views.Pane{idle, &stubPane{name: "PLAIN"}}, Titles: []string{"I", "P"}, Weights: []int{1, 1}})
+	m.AddTab(Tab{Title: "Invalidate", Panes: []views.Pane{busy}, Titles: []string{"B"}}) // not the tab shown
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	_, cmd := m.Update(ctrlC)
+	assert.Equal(t, 1, busy.interrupts, "the run in the hidden tab is asked")
+	assert.Equal(t, 1, idle.interrupts, "every pane is asked")
+	msgs := runAll(cmd)
+	assert.Contains(t, msgs, tea.Msg(interruptedMsg{pane: "BUSY"}), "the pane's command runs")
+	assert.NotContains(t, msgs, tea.Msg(tea.QuitMsg{}), "the console stays up to show the outcome")
+	assert.Contains(t, ansi.Strip(m.Render()), "run cancelled — ctrl+c again to quit")
+
+	// The run is cancelled (ending): a second Ctrl-C quits.
+	_, cmd = m.Update(ctrlC)
+	assert.Equal(t, 2, busy.interrupts)
+	require.NotNil(t, cmd)
+	assert.IsType(t, tea.QuitMsg{}, cmd())
+
+	// Nothing running at all: the first Ctrl-C quits, even under help.
+	calm := New(Options{Styles: styles.Options{Dark: true, NoColor: true}})
+	calm.AddTab(Tab{Title: "Keys", Panes: []views.Pane{&runningPane{stubPane: stubPane{name: "IDLE"}}}, Titles: []string{"I"}})
+	calm.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	press(calm, "?")
+	_, cmd = calm.Update(ctrlC)
+	require.NotNil(t, cmd)
+	assert.IsType(t, tea.QuitMsg{}, cmd())
+}

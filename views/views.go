@@ -74,6 +74,16 @@ type Shower interface {
 	SetShown(shown bool) tea.Cmd
 }
 
+// Interrupter is implemented by panes that run a mutation in the
+// background (an invalidation, a restore). On Ctrl-C the frame asks every
+// pane to Interrupt before it quits: a pane with a run to cancel cancels it
+// as its own cancel key would and reports true, so that the operator sees
+// the run's exact outcome instead of a console that vanished mid-run. A
+// run already cancelled reports false: a second Ctrl-C quits.
+type Interrupter interface {
+	Interrupt() (tea.Cmd, bool)
+}
+
 // FlashLevel orders flash messages by importance.
 type FlashLevel int
 

@@ -98,7 +98,7 @@ type Model struct {
 
 	confirm widgets.Confirm // the kill dialog
 	killSeq uint64
-	log     *audit.Log
+	log     *audit.Log // never closed, like the inspector's: a mutation in flight at quit still writes its outcome
 
 	shown      bool
 	refreshSeq uint64 // the live refresh chain, 0 while hidden
@@ -136,14 +136,6 @@ func (m *Model) SetShown(shown bool) tea.Cmd {
 	}
 	m.refreshSeq = nextSeq()
 	return tea.Batch(m.autoLoad(), m.refreshTick())
-}
-
-// Stop closes the audit log (the frame calls it on quit).
-func (m *Model) Stop() {
-	if m.log != nil {
-		_ = m.log.Close()
-		m.log = nil
-	}
 }
 
 func (m *Model) SetSize(width, height int) {

@@ -44,7 +44,11 @@ type edits struct {
 	input    []rune          // the TTL being typed
 	inErr    string          // why the typed TTL was refused
 	seq      uint64          // the edit in flight, 0 when none
-	log      *audit.Log
+	// log is never closed: an edit still running when the console quits
+	// must write its outcome after the frame stops the panes (Run waits
+	// for it), and Append fsyncs every line, so the process exit loses
+	// nothing when it closes the file.
+	log *audit.Log
 }
 
 // editDoneMsg is an edit's outcome.
@@ -69,14 +73,6 @@ func (m *Model) Editing() bool { return m.ed.inputTTL || m.ed.confirm.Active() }
 
 // EditBusy reports whether an edit is running.
 func (m *Model) EditBusy() bool { return m.ed.seq != 0 }
-
-// Stop closes the audit log (the frame calls it on quit).
-func (m *Model) Stop() {
-	if m.ed.log != nil {
-		_ = m.ed.log.Close()
-		m.ed.log = nil
-	}
-}
 
 // canEdit: key edits are offered for a loaded key in a read-write session.
 func (m *Model) canEdit() bool {
@@ -181,11 +177,8 @@ func (m *Model) ttlInputKey(k tea.KeyPressMsg) tea.Cmd {
 		m.ed.inputTTL = false
 		dk := decode.DisplayKey(m.ed.key)
 		at := m.now().Add(d).UTC()
-		cmd := fmt.Sprintf("EXPIRE %s %d", dk, d/time.Second)
-		if d%time.Second != 0 {
-			cmd = fmt.Sprintf("PEXPIRE %s %d", dk, d/time.Millisecond)
-		}
-		text := fmt.Sprintf("%s — the key will expire at %s UTC (in %s)", cmd, at.Format(atLayout(d)), views.TTLLong(d))
+		// The exact command EditKey sends, then what it means.
+		text := fmt.Sprintf("PEXPIRE %s %d — the key will expire at %s UTC (in %s)", dk, d.Milliseconds(), at.Format(atLayout(d)), views.TTLLong(d))
 		m.askEdit("Set TTL", text, ActionSetTTL, "ttl "+strconv.FormatInt(int64(d/time.Millisecond), 10)+"ms", d)
 		return nil
 	case tea.KeyBackspace:
@@ -257,8 +250,10 @@ func (m *Model) runEdit(action, target string, ttl time.Duration) tea.Cmd {
 		entry.Matched = 1
 	}
 	return func() tea.Msg {
-		res := widgets.RunAudited(log, path, entry, editTimeout, func(ctx context.Context) error {
-			return EditKey(ctx, c, action, raw, ttl)
+		res := widgets.RunAuditedCounting(log, path, entry, editTimeout, func(ctx context.Context, outcome *audit.Entry) error {
+			deleted, err := EditKey(ctx, c, action, raw, ttl)
+			outcome.Deleted = deleted
+			return err
 		})
 		return editDoneMsg{seq: seq, key: raw, action: action, ttl: ttl, Audited: res}
 	}
@@ -266,8 +261,9 @@ func (m *Model) runEdit(action, target string, ttl time.Duration) tea.Cmd {
 
 // EditKey runs one key edit: UNLINK (ActionDelete), PEXPIRE ttl
 // (ActionSetTTL) or PERSIST (ActionPersist). A key that is not there is an
-// error, as is PERSIST on a key without a TTL.
-func EditKey(ctx context.Context, c *redisops.Client, action, k string, ttl time.Duration) error {
+// error, as is PERSIST on a key without a TTL. deleted is UNLINK's reply
+// (1, or 0 for a key already gone), for the audit line; 0 for the others.
+func EditKey(ctx context.Context, c *redisops.Client, action, k string, ttl time.Duration) (deleted int64, err error) {
 	rdb := c.Redis()
 	switch action {
 	case ActionDelete:
@@ -275,21 +271,21 @@ func EditKey(ctx context.Context, c *redisops.Client, action, k string, ttl time
 		if err == nil && n == 0 {
 			err = errNoKey
 		}
-		return err
+		return n, err
 	case ActionSetTTL:
 		ok, err := rdb.PExpire(ctx, k, ttl).Result()
 		if err == nil && !ok {
 			err = errNoKey
 		}
-		return err
+		return 0, err
 	case ActionPersist:
 		ok, err := rdb.Persist(ctx, k).Result()
 		if err == nil && !ok {
 			err = errors.New("no such key, or it has no TTL")
 		}
-		return err
+		return 0, err
 	}
-	return fmt.Errorf("unknown key edit %q", action)
+	return 0, fmt.Errorf("unknown key edit %q", action)
 }
 
 // editDone flashes the outcome and reloads the key.

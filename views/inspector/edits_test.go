@@ -16,6 +16,7 @@ import (
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // editHarness runs an inspector with the shared harness, showing k.
@@ -116,6 +117,8 @@ func TestDeleteKeyAsksFirst(t *testing.T) {
 		assert.Equal(t, want, es[i].Outcome)
 		assert.Equal(t, c.Addr, es[i].Server)
 	}
+	assert.Zero(t, es[0].Deleted, "nothing deleted before the attempt")
+	assert.EqualValues(t, 1, es[1].Deleted, "UNLINK's reply")
 
 	// D on a gone key only says so.
 	h.Key("D")
@@ -148,7 +151,9 @@ func TestSetTTLAndPersist(t *testing.T) {
 	require.Equal(t, "Set TTL", h.m.ed.confirm.Title())
 	assert.False(t, h.m.ed.inputTTL)
 	// The pinned clock is 12:00:00 UTC.
-	assert.Equal(t, "EXPIRE edit:ttl 300 — the key will expire at 12:05:00 UTC (in 5m 0s)", h.m.ed.confirm.Text())
+	// The dialog names the command EditKey sends (PEXPIRE, in ms), then
+	// what it means.
+	assert.Equal(t, "PEXPIRE edit:ttl 300000 — the key will expire at 12:05:00 UTC (in 5m 0s)", h.m.ed.confirm.Text())
 	viewtest.RequireSafeView(t, h.m, 80, 16)
 	h.Key("y")
 	h.settle()
@@ -203,6 +208,7 @@ func TestEditFailureIsAudited(t *testing.T) {
 	es := auditLines(t)
 	require.Len(t, es, 2)
 	assert.Equal(t, audit.Failed, es[1].Outcome)
+	assert.Zero(t, es[1].Deleted, "UNLINK's reply: the key was gone")
 	assert.True(t, h.m.Gone())
 }
 
@@ -245,5 +251,57 @@ func TestParseTTL(t *testing.T) {
 	for _, in := range []string{"", "0", "-5", "abc", "0s", "5x", "1d2"} {
 		_, err := ParseTTL(in)
 		assert.Error(t, err, in)
+	}
+}
+
+// When the console quits, the frame stops every pane (a pane with a Stop
+// method), then waits for the audited edits in flight: stopping the
+// inspector must leave an edit still running able to write its outcome.
+func TestQuitDuringAnEditKeepsItsOutcome(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	c := editServer(t)
+	ctx := context.Background()
+	require.NoError(t, c.Redis().Set(ctx, "edit:first", "v", 0).Err())
+	require.NoError(t, c.Redis().Set(ctx, "edit:held", "v", 0).Err())
+	h := newEditHarness(t, c, false, "edit:first", 80, 16)
+	// A first edit opens the pane's audit log: the next edit writes to it.
+	h.Key("D")
+	h.Key("y")
+	h.settle()
+	h.Dispatch(views.OpenKeyMsg{Key: "edit:held", Focus: true})
+	h.Until("the key", func() bool { return !h.m.Loading() })
+
+	// The server holds writes: the UNLINK is in flight when the console
+	// quits.
+	unpause := func() { _ = c.Redis().Do(ctx, "CLIENT", "UNPAUSE").Err() }
+	require.NoError(t, c.Redis().Do(ctx, "CLIENT", "PAUSE", "30000", "WRITE").Err())
+	t.Cleanup(unpause)
+	h.Key("D")
+	h.Key("y")
+	waitAuditLines(t, 3) // the first edit's two, and this one's attempt
+
+	if s, ok := any(h.m).(interface{ Stop() }); ok {
+		s.Stop() // as the frame does on quit
+	}
+	unpause()
+	require.True(t, widgets.WaitAudited(30*time.Second))
+	es := auditLines(t)
+	require.Len(t, es, 4)
+	assert.Equal(t, audit.Attempted, es[2].Outcome)
+	assert.Equal(t, audit.Done, es[3].Outcome, es[3].Error)
+	assert.Equal(t, "edit:held", es[3].Key)
+	assert.EqualValues(t, 1, es[3].Deleted)
+}
+
+// waitAuditLines waits until the audit log holds n lines: what an edit
+// running in a command has written so far.
+func waitAuditLines(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(auditLines(t)) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the audit log never reached %d lines: %v", n, auditLines(t))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

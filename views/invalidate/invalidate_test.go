@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/stretchr/testify/assert"
@@ -207,7 +207,7 @@ func TestCancelReportsExactCount(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	const n = 20000
 	c := server(t, n, 100)
-	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.Rate = 4000 })
+	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.rate.SetValue("4000") })
 	previewOf(t, h, "temp:*")
 	h.Key("x")
 	typeText(h, "temp:*")
@@ -239,7 +239,7 @@ func TestStopMidRunWritesTheOutcome(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	const n = 20000
 	c := server(t, n, 0)
-	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.Rate = 4000 })
+	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.rate.SetValue("4000") })
 	previewOf(t, h, "temp:*")
 	h.Key("x")
 	typeText(h, "temp:*")
@@ -269,36 +269,46 @@ func TestReadOnlyRefuses(t *testing.T) {
 func TestRecipeFormAndViewSizes(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	h := newHarness(t, nil, 60, 12, false)
+	// The lead recipe, picked by name: it takes two ids.
+	const name = "lead"
 	names := redisops.RecipeNames()
-	h.Key("r")
+	at := slices.Index(names, name)
+	require.GreaterOrEqual(t, at, 0, "recipes: %v", names)
+	for range at + 1 { // r goes to the first recipe, then on
+		h.Key("r")
+	}
 	v := ansi.Strip(viewtest.RequireSafeView(t, h.m, 60, 12))
-	assert.Contains(t, v, "recipe "+names[0])
-	for i, a := range redisops.RecipeArgs(names[0]) {
+	assert.Contains(t, v, "recipe "+name)
+	args := map[string]string{}
+	for i, a := range redisops.RecipeArgs(name) {
 		if i > 0 {
 			h.Key("down")
 		}
 		h.Key("enter")
 		typeText(h, a+"1")
 		h.Key("enter")
+		args[a] = a + "1"
 	}
+	require.Len(t, args, 2)
+	want, err := redisops.Recipe(name, args)
+	require.NoError(t, err)
 	ps, err := h.m.Patterns()
 	require.NoError(t, err)
-	want, err := redisops.Recipe(names[0], map[string]string{"ws": "ws1"})
-	if len(redisops.RecipeArgs(names[0])) == 1 {
-		require.NoError(t, err)
-		assert.Equal(t, want, ps)
-	}
+	assert.Equal(t, want, ps)
+	v = wideView(t, h)
+	assert.Contains(t, v, "→ "+strings.Join(want, " "))
+	assert.Contains(t, v, "rate: 0 (keys/s; 0 = governor only)", "the rate line follows the ids")
 	for _, size := range [][2]int{{0, 0}, {1, 1}, {10, 3}, {40, 8}, {200, 50}} {
 		h.m.SetSize(size[0], size[1])
 		viewtest.RequireSafeView(t, h.m, size[0], size[1])
 	}
 	// Back to typed patterns after the last recipe.
-	for range names {
+	for range len(names) - at {
 		h.Key("r")
 	}
 	h.m.SetSize(60, 12)
 	assert.Contains(t, ansi.Strip(h.m.View()), "patterns")
-	_ = time.Second
+	assert.Equal(t, -1, h.m.recipe)
 }
 
 // wideView is the pane's view, plain, at a width where temporary paths

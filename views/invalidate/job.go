@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
@@ -18,19 +19,26 @@ import (
 // Update through events (dropped when Update lags), the final message
 // always gets through unless the pane stopped.
 type runJob struct {
-	id       uint64
-	action   string // "an invalidation", "a restore": for "… is running"
-	cancel   context.CancelFunc
-	events   chan tea.Msg
-	quit     chan struct{}
-	quitOnce sync.Once
-	ended    chan struct{} // closed when work has returned
+	id     uint64
+	action string // "an invalidation", "a restore": for "… is running"
+	cancel context.CancelFunc
+	// cancelled: esc, Ctrl-C or Stop asked the run to end. Only the
+	// model's goroutine reads and sets it.
+	cancelled bool
+	events    chan tea.Msg
+	quit      chan struct{}
+	quitOnce  sync.Once
+	ended     chan struct{} // closed when work has returned
+
+	audit runAudit // the run's audit lines, shared with Stop
 }
 
 // stopWait bounds how long stopping waits for a run to end. Cancelling
 // stops a run within one batch (milliseconds); the wait is what lets it
-// write its outcome to the audit log before the console exits.
-const stopWait = 10 * time.Second
+// write its outcome to the audit log before the console exits. A batch
+// stuck on a dead connection can outlast it: Stop then writes the outcome
+// as unknown (runAudit.abandon). A variable so that tests can shorten it.
+var stopWait = 10 * time.Second
 
 func startJob(id uint64, action string, work func(ctx context.Context, j *runJob)) *runJob {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,6 +49,13 @@ func startJob(id uint64, action string, work func(ctx context.Context, j *runJob
 		work(ctx, j)
 	}()
 	return j
+}
+
+// requestCancel asks the run to stop before its next batch; the batch in
+// flight finishes, and the exact counts come back in the final message.
+func (j *runJob) requestCancel() {
+	j.cancelled = true
+	j.cancel()
 }
 
 // send delivers the job's final message, or drops it once the pane
@@ -76,14 +91,21 @@ func (j *runJob) wait() tea.Cmd {
 // stop cancels the run, lets the goroutine end even if nobody reads its
 // last message, and waits for it (up to stopWait): quitting the console
 // mid-run must not leave an "attempted" audit line without its outcome.
-func (j *runJob) stop() {
-	j.cancel()
+// It reports whether the run ended in time.
+func (j *runJob) stop() bool {
+	j.requestCancel()
 	j.quitOnce.Do(func() { close(j.quit) })
-	t := time.NewTimer(stopWait)
+	return j.waitEnded(stopWait)
+}
+
+func (j *runJob) waitEnded(d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-j.ended:
+		return true
 	case <-t.C:
+		return false
 	}
 }
 
@@ -112,6 +134,7 @@ type runSpec struct {
 	auditPath string
 	profile   string
 	patterns  []string
+	matched   int64 // the previewed count: what the operator confirmed
 	rate      int
 	backupDir string    // where the backup file goes; empty: no backup
 	now       time.Time // names the backup file
@@ -127,7 +150,10 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	}
 	done.log = log
 	o := redisops.InvalidateOptions{Patterns: s.patterns, Rate: s.rate}
-	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: s.patterns, Outcome: audit.Attempted}
+	// Patterns in display form, as the CLI logs them: control bytes in a
+	// pattern never reach the log raw.
+	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: displayPatterns(s.patterns),
+		Matched: s.matched, Outcome: audit.Attempted}
 	// The backup file exists before the attempt is logged, so that the
 	// attempt names the file it wrote to.
 	var backup *os.File
@@ -142,7 +168,7 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 		entry.Target = "backup " + path
 		o.Backup = f
 	}
-	if err := log.Append(entry); err != nil {
+	if err := j.audit.attempt(log, entry); err != nil {
 		done.blocked = auditBlocked(err)
 		if backup != nil {
 			_ = backup.Close()
@@ -170,7 +196,8 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 		res = &redisops.InvalidateResult{Patterns: s.patterns, Duration: time.Since(start)}
 	}
 	done.res, done.err = res, err
-	entry.Matched, entry.Deleted, entry.DurationMs = res.Matched, res.Deleted, res.Duration.Milliseconds()
+	entry.Matched, entry.Deleted, entry.Unconfirmed = res.Matched, res.Deleted, res.Unconfirmed
+	entry.DurationMs = res.Duration.Milliseconds()
 	switch {
 	case err != nil:
 		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(err)
@@ -179,8 +206,16 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	default:
 		entry.Outcome = audit.Done
 	}
-	done.auditErr = log.Append(entry)
+	done.auditErr = j.audit.outcome(entry)
 	j.send(done)
+}
+
+func displayPatterns(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = decode.DisplayKey(p)
+	}
+	return out
 }
 
 func closeBackup(f *os.File) error {

@@ -65,9 +65,11 @@ type Model struct {
 	height  int
 	focused bool
 
-	// Rate caps an invalidation or a restore in keys/s (0: the governor
-	// alone paces it).
-	Rate int
+	// rate is the form's last line: keys/s for an invalidation and a
+	// restore (empty or 0: the governor alone paces them). runRate is the
+	// rate of the run in progress.
+	rate    widgets.Input
+	runRate int
 
 	recipe  int // -1: typed patterns; else an index in redisops.RecipeNames()
 	lines   []widgets.Input
@@ -108,6 +110,7 @@ type Model struct {
 func New(c *views.Common) *Model {
 	m := &Model{c: c, id: nextSeq(), recipe: -1, keys: newBindings()}
 	m.lines = []widgets.Input{newInput("pattern ")}
+	m.rate = widgets.Input{Prompt: ratePrompt, Placeholder: "0"}
 	return m
 }
 
@@ -117,12 +120,27 @@ func newInput(prompt string) widgets.Input {
 
 func (m *Model) Init() tea.Cmd { return nil }
 
-// Stop cancels a running invalidation (the frame calls it on quit).
+// Stop cancels a running invalidation or restore and waits for it to log
+// its outcome (the frame calls it on quit). A run that does not end in
+// time gets its outcome line from here, as unknown.
 func (m *Model) Stop() {
-	if m.job != nil {
-		m.job.stop()
-		m.job = nil
+	if m.job == nil {
+		return
 	}
+	if !m.job.stop() && m.job.audit.abandon() {
+		m.job.waitEnded(stopWait) // its own outcome line is being written
+	}
+	m.job = nil
+}
+
+// Interrupt implements views.Interrupter: Ctrl-C cancels a run in
+// progress exactly as esc does.
+func (m *Model) Interrupt() (tea.Cmd, bool) {
+	if m.job == nil || m.job.cancelled {
+		return nil, false
+	}
+	m.job.requestCancel()
+	return nil, true
 }
 
 func (m *Model) SetSize(width, height int) { m.width, m.height = max(0, width), max(0, height) }
@@ -245,7 +263,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		} else if m.confirming {
 			m.confirm.Update(msg)
 		} else if m.editing {
-			m.fields()[m.field].Update(msg)
+			m.typeInField(msg)
 		}
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
@@ -265,7 +283,7 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	}
 	m.result, m.runErr = msg.res, msg.err
 	if msg.res != nil {
-		m.progress = redisops.InvalidateProgress{Matched: msg.res.Matched, Deleted: msg.res.Deleted, Elapsed: msg.res.Duration}
+		m.progress = redisops.InvalidateProgress{Matched: msg.res.Matched, Deleted: msg.res.Deleted, Unconfirmed: msg.res.Unconfirmed, Elapsed: msg.res.Duration}
 	}
 	// What was previewed is stale now.
 	m.preview = nil
@@ -275,11 +293,11 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 		m.runErr = msg.blocked
 		return views.Flash(views.FlashError, "nothing deleted: "+msg.blocked.Error())
 	case msg.err != nil:
-		cmds = append(cmds, views.Flash(views.FlashError, "invalidation failed after "+views.Commas(m.progress.Deleted)+" keys: "+redisops.Describe(msg.err)))
+		cmds = append(cmds, views.Flash(views.FlashError, "invalidation failed after "+deletedText(msg.res)+": "+redisops.Describe(msg.err)))
 	case msg.res.Cancelled:
-		cmds = append(cmds, views.Flash(views.FlashWarn, cancelledText(msg.res.Deleted)))
+		cmds = append(cmds, views.Flash(views.FlashWarn, cancelledText(msg.res)))
 	default:
-		cmds = append(cmds, views.Flash(views.FlashInfo, "invalidated: "+views.Commas(msg.res.Deleted)+" keys deleted"))
+		cmds = append(cmds, views.Flash(views.FlashInfo, "invalidated: "+deletedText(msg.res)+" deleted"))
 	}
 	if msg.auditErr != nil {
 		cmds = append(cmds, views.Flash(views.FlashWarn, "the run's outcome is not in the audit log: "+msg.auditErr.Error()))
@@ -287,8 +305,23 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func cancelledText(n int64) string {
-	return "cancelled: " + views.Commas(n) + " keys deleted (exact)"
+func cancelledText(r *redisops.InvalidateResult) string {
+	return "cancelled: " + views.Commas(r.Deleted) + " keys deleted (exact)" + unconfirmedNote(r.Unconfirmed)
+}
+
+// deletedText is "N keys", with the unconfirmed ones among them.
+func deletedText(r *redisops.InvalidateResult) string {
+	return views.Commas(r.Deleted) + " keys" + unconfirmedNote(r.Unconfirmed)
+}
+
+// unconfirmedNote qualifies a count of which n were in a batch whose
+// reply was lost (redisops counts them as done: the keys were gone, or
+// there, when the batch was sent again).
+func unconfirmedNote(n int64) string {
+	if n <= 0 {
+		return ""
+	}
+	return " (" + views.Commas(n) + " unconfirmed: their batch's reply was lost)"
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -303,12 +336,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case "enter", "esc":
 			m.editing = false
 		case "tab", "down":
-			m.field = (m.field + 1) % len(m.fields())
+			m.field = (m.field + 1) % m.fieldCount()
 		case "shift+tab", "up":
-			m.field = (m.field + len(m.fields()) - 1) % len(m.fields())
+			m.field = (m.field + m.fieldCount() - 1) % m.fieldCount()
 		default:
-			m.fields()[m.field].Update(msg)
-			m.preview, m.previewErr = nil, nil
+			m.typeInField(msg)
 		}
 		return nil
 	}
@@ -316,7 +348,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.cancel) && m.job != nil:
 		// The batch in flight finishes; the exact count comes back in doneMsg.
-		m.job.cancel()
+		m.job.requestCancel()
 		return nil
 	case m.job != nil && (key.Matches(msg, m.keys.run) || key.Matches(msg, m.keys.preview) || key.Matches(msg, m.keys.recipe) || key.Matches(msg, m.keys.restore)):
 		return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
@@ -327,7 +359,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.add) && m.recipe < 0:
 		m.lines = append(m.lines, newInput("pattern "))
 		m.field, m.editing = len(m.lines)-1, true
-	case key.Matches(msg, m.keys.remove) && m.recipe < 0:
+	case key.Matches(msg, m.keys.remove) && m.recipe < 0 && !m.onRate():
 		if len(m.lines) > 1 {
 			m.lines = slices.Delete(m.lines, m.field, m.field+1)
 			m.field = min(m.field, len(m.lines)-1)
@@ -346,7 +378,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Up):
 		m.field = max(0, m.field-1)
 	case key.Matches(msg, k.Down):
-		m.field = min(len(m.fields())-1, m.field+1)
+		m.field = min(m.fieldCount()-1, m.field+1)
 	}
 	return nil
 }
@@ -421,9 +453,10 @@ func (m *Model) startRun(ps []string) tea.Cmd {
 		m.total = m.preview.Matched
 	}
 	m.progress, m.result, m.runErr = redisops.InvalidateProgress{}, nil, nil
+	m.runRate = m.rateValue()
 	spec := runSpec{
 		client: m.c.Client, log: m.log, auditPath: m.c.AuditFile(), profile: m.c.Profile,
-		patterns: ps, rate: m.Rate,
+		patterns: ps, matched: max(m.total, 0), rate: m.runRate,
 	}
 	if m.backupOn {
 		// The file is named when the run starts, not when b was pressed:

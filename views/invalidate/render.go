@@ -62,6 +62,11 @@ func (m *Model) lines_(w int) []string {
 			out = append(out, s.Dim.Render("  → "+strings.Join(ps, " ")))
 		}
 	}
+	mark := "  "
+	if m.onRate() {
+		mark = "> "
+	}
+	out = append(out, m.rateLine(mark, w))
 	switch {
 	case m.c.ReadOnly:
 		out = append(out, s.Warning.Render("read-only session: preview only"))
@@ -75,7 +80,7 @@ func (m *Model) lines_(w int) []string {
 	case m.job != nil:
 		out = append(out, m.progressLines(w)...)
 	case m.result != nil || m.runErr != nil:
-		out = append(out, m.resultLines()...)
+		out = append(out, m.resultLines(w)...)
 		if m.resultBackup != "" && m.result != nil {
 			restore := "cachedeck restore"
 			if !m.c.ReadOnly {
@@ -147,23 +152,28 @@ func (m *Model) progressLines(w int) []string {
 	barW := min(30, max(5, w-50))
 	return []string{
 		fmt.Sprintf("deleting %s %s/%s", m.bar(share, barW), views.Commas(p.Deleted), views.Commas(total)),
-		fmt.Sprintf("%s keys/s · %s · paced (p99 %s)", views.Commas(int64(math.Round(rate))), eta, GovernorBudget),
+		fmt.Sprintf("%s keys/s · %s · paced (p99 %s%s)", views.Commas(int64(math.Round(rate))), eta, GovernorBudget, rateText(m.runRate)),
 		s.Dim.Render("esc cancels (the batch in flight finishes)"),
 	}
 }
 
-func (m *Model) resultLines() []string {
+// resultLines are the outcome of the last run, wrapped: the unconfirmed
+// count and an error's remedy come at the end.
+func (m *Model) resultLines(w int) []string {
 	s := m.c.Styles
 	r := m.result
+	var line string
 	switch {
 	case r == nil:
-		return []string{s.FlashErr.Render("nothing deleted: " + m.runErr.Error())}
+		line = s.FlashErr.Render("nothing deleted: " + m.runErr.Error())
 	case m.runErr != nil:
-		return []string{s.FlashErr.Render(fmt.Sprintf("failed: %s keys deleted (exact): %s", views.Commas(r.Deleted), redisops.Describe(m.runErr)))}
+		line = s.FlashErr.Render(fmt.Sprintf("failed: %s keys deleted (exact)%s: %s", views.Commas(r.Deleted), unconfirmedNote(r.Unconfirmed), redisops.Describe(m.runErr)))
 	case r.Cancelled:
-		return []string{s.Warning.Render(cancelledText(r.Deleted))}
+		line = s.Warning.Render(cancelledText(r))
+	default:
+		line = fmt.Sprintf("done: %s deleted of %s matched in %s", deletedText(r), views.Commas(r.Matched), shortDur(r.Duration))
 	}
-	return []string{fmt.Sprintf("done: %s keys deleted of %s matched in %s", views.Commas(r.Deleted), views.Commas(r.Matched), shortDur(r.Duration))}
+	return widgets.WrapText(line, w)
 }
 
 func (m *Model) dialog(w int) []string {

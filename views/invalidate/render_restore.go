@@ -2,6 +2,7 @@ package invalidate
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
@@ -25,6 +26,8 @@ func (m *Model) restoreLines(w int) []string {
 	} else {
 		out = append(out, "replace: off, keys that exist now are skipped"+s.Dim.Render("  (o: replace them)"))
 	}
+	// The rate is set on the invalidation form (esc goes back to it).
+	out = append(out, ratePrompt+strconv.Itoa(m.rateValue())+s.Dim.Render(rateNote))
 	out = append(out, "")
 	switch {
 	case m.job != nil:
@@ -78,8 +81,8 @@ func (m *Model) restoreProgressLines(w int) []string {
 	barW := min(30, max(5, w-50))
 	return []string{
 		fmt.Sprintf("restoring %s %s/%s", m.bar(share, barW), views.Commas(seen), views.Commas(total)),
-		fmt.Sprintf("%s restored · %s skipped · %s expired · %s failed · paced (p99 %s)",
-			views.Commas(r.Restored), views.Commas(r.Skipped), views.Commas(r.Expired), views.Commas(r.Failed), GovernorBudget),
+		fmt.Sprintf("%s restored · %s skipped · %s expired · %s failed · paced (p99 %s%s)",
+			views.Commas(r.Restored), views.Commas(r.Skipped), views.Commas(r.Expired), views.Commas(r.Failed), GovernorBudget, rateText(m.runRate)),
 		s.Dim.Render("esc cancels (the batch in flight finishes)"),
 	}
 }

@@ -160,7 +160,7 @@ func (m *Model) restoreKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.cancel) && m.job != nil:
 		// The batch in flight finishes; the exact counts come back in
 		// restoreDoneMsg.
-		m.job.cancel()
+		m.job.requestCancel()
 	case m.job != nil:
 		if key.Matches(msg, m.keys.edit, m.keys.preview, m.keys.replace, m.keys.restoreRun) {
 			return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
@@ -244,10 +244,11 @@ func (m *Model) restoreAnswer(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) startRestore() tea.Cmd {
 	f := m.restore
 	f.total = f.preview.Records
+	m.runRate = m.rateValue()
 	f.progress, f.result, f.runErr, f.elapsed = redisops.RestoreResult{}, nil, nil, 0
 	spec := restoreSpec{
 		client: m.c.Client, log: m.log, auditPath: m.c.AuditFile(), profile: m.c.Profile,
-		path: f.path.Value(), replace: f.replace, records: f.preview.Records, rate: m.Rate,
+		path: f.path.Value(), replace: f.replace, records: f.preview.Records, rate: m.runRate,
 	}
 	pane := m.id
 	m.job = startJob(nextSeq(), "a restore", func(ctx context.Context, j *runJob) { spec.run(ctx, pane, j) })
@@ -288,8 +289,8 @@ func (m *Model) restoreFinished(msg restoreDoneMsg) tea.Cmd {
 }
 
 func restoreCounts(r redisops.RestoreResult) string {
-	return fmt.Sprintf("%s restored, %s skipped (exist now), %s expired since the backup, %s failed",
-		views.Commas(r.Restored), views.Commas(r.Skipped), views.Commas(r.Expired), views.Commas(r.Failed))
+	return fmt.Sprintf("%s restored%s, %s skipped (exist now), %s expired since the backup, %s failed",
+		views.Commas(r.Restored), unconfirmedNote(r.Unconfirmed), views.Commas(r.Skipped), views.Commas(r.Expired), views.Commas(r.Failed))
 }
 
 func restoreCancelledText(r redisops.RestoreResult) string {
@@ -326,7 +327,7 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	}
 	defer file.Close()
 	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "restore", Target: s.path, Matched: s.records, Outcome: audit.Attempted}
-	if err := log.Append(entry); err != nil {
+	if err := j.audit.attempt(log, entry); err != nil {
 		done.blocked = auditBlocked(err)
 		j.send(done)
 		return
@@ -348,7 +349,7 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	// Matched is what the restore went through: all the records unless it
 	// stopped early, as the headless restore writes it.
 	entry.Matched = res.Restored + res.Skipped + res.Expired + res.Failed
-	entry.Restored = res.Restored
+	entry.Restored, entry.Unconfirmed = res.Restored, res.Unconfirmed
 	entry.DurationMs = done.elapsed.Milliseconds()
 	switch {
 	case err != nil:
@@ -358,6 +359,6 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	default:
 		entry.Outcome = audit.Done
 	}
-	done.auditErr = log.Append(entry)
+	done.auditErr = j.audit.outcome(entry)
 	j.send(done)
 }

@@ -283,7 +283,7 @@ func TestRestoreCancelReportsExactCounts(t *testing.T) {
 	require.Equal(t, int64(10), count(t, c, "*"))
 	// 500 keys a batch at 2000 keys/s: a quarter second before each batch,
 	// time enough to cancel after the first.
-	h.m.Rate = 2000
+	h.m.rate.SetValue("2000")
 	previewRestore(t, h, "")
 	h.Key("x")
 	typeText(h, "restore")

@@ -102,7 +102,7 @@ type Model struct {
 
 	confirm  widgets.Confirm // the reset dialog
 	resetSeq uint64          // the reset in flight, 0 when none
-	log      *audit.Log
+	log      *audit.Log      // never closed, like the inspector's: a mutation in flight at quit still writes its outcome
 
 	keys bindings
 }
@@ -126,14 +126,6 @@ func (m *Model) SetShown(shown bool) tea.Cmd {
 		return nil
 	}
 	return m.load()
-}
-
-// Stop closes the audit log (the frame calls it on quit).
-func (m *Model) Stop() {
-	if m.log != nil {
-		_ = m.log.Close()
-		m.log = nil
-	}
 }
 
 func (m *Model) SetSize(width, height int) {

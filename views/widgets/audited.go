@@ -22,6 +22,13 @@ type Audited struct {
 // mutation before it starts), runs run with a timeout, then writes the
 // outcome with its duration. It blocks: call it inside a tea.Cmd.
 func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(context.Context) error) Audited {
+	return RunAuditedCounting(log, path, entry, timeout, func(ctx context.Context, _ *audit.Entry) error { return run(ctx) })
+}
+
+// RunAuditedCounting is RunAudited for a mutation whose reply says what it
+// did (UNLINK's count): run records it in outcome (Deleted…), the line
+// written after it, whether it succeeded or not.
+func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(ctx context.Context, outcome *audit.Entry) error) Audited {
 	inFlight.Add(1)
 	defer inFlight.Done()
 	res := Audited{Log: log}
@@ -41,7 +48,7 @@ func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Dur
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	start := time.Now()
-	res.Err = run(ctx)
+	res.Err = run(ctx, &entry)
 	entry.DurationMs = time.Since(start).Milliseconds()
 	entry.Outcome = audit.Done
 	if res.Err != nil {
