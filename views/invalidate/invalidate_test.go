@@ -326,3 +326,18 @@ func commas(n int64) string {
 	}
 	return s
 }
+
+// esc ends a preview in flight: a paced walk of a big keyspace takes a
+// while, and the operator may have typed the wrong pattern.
+func TestEscCancelsAPreview(t *testing.T) {
+	c := server(t, 0, 200_000)
+	h := newHarness(t, c, 90, 24, false)
+	h.m.SetPatterns("*:nomatch:*")
+	h.Key("p")
+	assert.Contains(t, ansi.Strip(viewtest.RequireSafeView(t, h.m, 90, 24)), "previewing… (esc cancels)")
+	h.Key("esc") // 200 paced SCAN calls cannot all have run by now
+	h.Until("the cancelled preview", func() bool { return h.m.previewSeq == 0 })
+	assert.Nil(t, h.m.Preview())
+	assert.NoError(t, h.m.PreviewErr())
+	assert.Contains(t, h.Flashes(), "preview cancelled")
+}

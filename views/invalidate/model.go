@@ -10,6 +10,7 @@ package invalidate
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,7 +30,9 @@ const (
 	// GovernorBudget is the p99 latency a run keeps the server under.
 	GovernorBudget = 5 * time.Millisecond
 	previewSample  = 10
-	previewTimeout = 60 * time.Second
+	// previewTimeout bounds a preview: a paced walk of a large keyspace
+	// takes minutes, and esc ends it sooner.
+	previewTimeout = 15 * time.Minute
 )
 
 var seqs atomic.Uint64
@@ -85,9 +88,10 @@ type Model struct {
 	// resultBackup is the file the run whose result is shown wrote.
 	resultBackup string
 
-	previewSeq uint64
-	preview    *redisops.InvalidatePreview
-	previewErr error
+	previewSeq    uint64
+	cancelPreview context.CancelFunc // ends the preview in flight
+	preview       *redisops.InvalidatePreview
+	previewErr    error
 
 	confirming bool
 	confirm    widgets.Input
@@ -124,6 +128,9 @@ func (m *Model) Init() tea.Cmd { return nil }
 // its outcome (the frame calls it on quit). A run that does not end in
 // time gets its outcome line from here, as unknown.
 func (m *Model) Stop() {
+	if m.cancelPreview != nil {
+		m.cancelPreview()
+	}
 	if m.job == nil {
 		return
 	}
@@ -239,8 +246,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.pane != m.id || msg.seq != m.previewSeq {
 			return nil
 		}
-		m.previewSeq = 0
+		m.previewSeq, m.cancelPreview = 0, nil
 		m.preview, m.previewErr = msg.p, msg.err
+		if errors.Is(msg.err, context.Canceled) {
+			m.preview, m.previewErr = nil, nil
+			return views.Flash(views.FlashInfo, "preview cancelled")
+		}
 		if msg.err != nil {
 			return views.Flash(views.FlashError, "preview failed: "+redisops.Describe(msg.err))
 		}
@@ -350,6 +361,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		// The batch in flight finishes; the exact count comes back in doneMsg.
 		m.job.requestCancel()
 		return nil
+	case key.Matches(msg, m.keys.cancel) && m.cancelPreview != nil:
+		m.cancelPreview() // its previewMsg reports the cancellation
+		return nil
 	case m.job != nil && (key.Matches(msg, m.keys.run) || key.Matches(msg, m.keys.preview) || key.Matches(msg, m.keys.recipe) || key.Matches(msg, m.keys.restore)):
 		return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
 	case key.Matches(msg, m.keys.restore) && !m.c.ReadOnly:
@@ -391,13 +405,22 @@ func (m *Model) startPreview() tea.Cmd {
 	if err != nil {
 		return views.Flash(views.FlashWarn, err.Error())
 	}
+	if m.cancelPreview != nil {
+		m.cancelPreview() // a new preview replaces the one in flight
+	}
 	m.previewSeq = nextSeq()
 	m.preview, m.previewErr = nil, nil
+	ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
+	m.cancelPreview = cancel
 	pane, seq, c := m.id, m.previewSeq, m.c.Client
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
 		defer cancel()
-		p, err := c.Preview(ctx, ps, previewSample)
+		// The walk is paced like a run: a preview of a big keyspace on a
+		// loaded server must not be what slows the application down.
+		gov := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: GovernorBudget})
+		gov.Start(ctx)
+		defer gov.Stop()
+		p, err := c.PreviewPaced(ctx, ps, previewSample, gov)
 		return previewMsg{pane: pane, seq: seq, p: p, err: err}
 	}
 }

@@ -91,7 +91,7 @@ func (m *Model) lines_(w int) []string {
 		}
 	}
 	if m.previewSeq != 0 {
-		out = append(out, s.Dim.Render("previewing…"))
+		out = append(out, s.Dim.Render("previewing… (esc cancels)"))
 	} else if m.previewErr != nil {
 		out = append(out, s.FlashErr.Render("preview failed: "+redisops.Describe(m.previewErr)))
 	} else if m.preview != nil && m.job == nil {
