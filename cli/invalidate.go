@@ -150,7 +150,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			o.Backup = bf // one write and one fsync per batch
 			defer bf.Close()
 		}
-		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Matched: prev.Matched, Outcome: audit.Attempted}
+		entry := audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: decode.DisplayKeys(patterns), Matched: prev.Matched, Outcome: audit.Attempted}
 		if backup != "" {
 			entry.Target = "backup " + backup
 		}
@@ -170,7 +170,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 		if o.Progress != nil {
 			fmt.Fprintln(a.stderr)
 		}
-		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: displayPatterns(patterns), Outcome: audit.Done}
+		entry = audit.Entry{Profile: s.profileName, Server: c.Addr, Action: "invalidate", Patterns: decode.DisplayKeys(patterns), Outcome: audit.Done}
 		if res != nil {
 			entry.Matched, entry.Deleted, entry.Unconfirmed, entry.DurationMs = res.Matched, res.Deleted, res.Unconfirmed, res.Duration.Milliseconds()
 			if res.Cancelled {
@@ -208,14 +208,6 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 	return cmd
 }
 
-func displayPatterns(ps []string) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = decode.DisplayKey(p)
-	}
-	return out
-}
-
 func (a *app) writeInvalidateJSON(r *redisops.InvalidateResult, runErr error) error {
 	out := invalidateJSON{Patterns: r.Patterns, DryRun: r.DryRun, Matched: r.Matched, Deleted: r.Deleted, Unconfirmed: r.Unconfirmed,
 		DurationMs: r.Duration.Milliseconds(), Cancelled: r.Cancelled}
@@ -248,7 +240,7 @@ func (a *app) writeInvalidateResult(asJSON bool, r *redisops.InvalidateResult) e
 
 func writePreview(w io.Writer, p *redisops.InvalidatePreview) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "patterns: %s\n", strings.Join(displayPatterns(p.Patterns), "  "))
+	fmt.Fprintf(&b, "patterns: %s\n", strings.Join(decode.DisplayKeys(p.Patterns), "  "))
 	fmt.Fprintf(&b, "matched: %d keys", p.Matched)
 	if p.BytesEstimate >= 0 {
 		fmt.Fprintf(&b, ", about %s", humanBytes(p.BytesEstimate))

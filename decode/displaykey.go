@@ -37,3 +37,13 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// DisplayKeys is DisplayKey of each key (patterns in audit lines and
+// previews).
+func DisplayKeys(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = DisplayKey(k)
+	}
+	return out
+}

@@ -152,7 +152,7 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	o := redisops.InvalidateOptions{Patterns: s.patterns, Rate: s.rate}
 	// Patterns in display form, as the CLI logs them: control bytes in a
 	// pattern never reach the log raw.
-	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: displayPatterns(s.patterns),
+	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "invalidate", Patterns: decode.DisplayKeys(s.patterns),
 		Matched: s.matched, Outcome: audit.Attempted}
 	// The backup file exists before the attempt is logged, so that the
 	// attempt names the file it wrote to.
@@ -208,14 +208,6 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	}
 	done.auditErr = j.audit.outcome(entry)
 	j.send(done)
-}
-
-func displayPatterns(ps []string) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = decode.DisplayKey(p)
-	}
-	return out
 }
 
 func closeBackup(f *os.File) error {
