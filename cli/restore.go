@@ -133,6 +133,12 @@ read-only mode, and is written to the audit log.`,
 		}
 		auditErr := auditLog.Append(entry)
 		if runErr != nil {
+			if asJSON {
+				// A runbook still gets the counts, with the reason.
+				if err := a.writeRestoreJSON(res, time.Since(start), runErr); err != nil {
+					return err
+				}
+			}
 			return fmt.Errorf("%w (%s)", runErr, restoreCounts(res))
 		}
 		if err := a.writeRestoreResult(asJSON, res, time.Since(start)); err != nil {
@@ -162,10 +168,17 @@ func (a *app) writeRestoreResult(asJSON bool, r redisops.RestoreResult, took tim
 		_, err := fmt.Fprintln(a.stdout, restoreCounts(r))
 		return err
 	}
+	return a.writeRestoreJSON(r, took, nil)
+}
+
+func (a *app) writeRestoreJSON(r redisops.RestoreResult, took time.Duration, runErr error) error {
 	out := map[string]any{"restored": r.Restored, "skipped": r.Skipped, "expired": r.Expired, "failed": r.Failed,
 		"duration_ms": took.Milliseconds(), "cancelled": r.Cancelled}
 	if r.Unconfirmed > 0 {
 		out["unconfirmed"] = r.Unconfirmed
+	}
+	if runErr != nil {
+		out["error"] = redisops.Describe(runErr)
 	}
 	return json.NewEncoder(a.stdout).Encode(out)
 }

@@ -108,7 +108,7 @@ func (c *Client) PreviewPaced(ctx context.Context, patterns []string, sample int
 		defer seen.release()
 	}
 	for _, pat := range patterns {
-		_, err := c.Scan(ctx, ScanOptions{Match: pat, Governor: gov}, func(batch []ScannedKey) error {
+		err := c.walkPattern(ctx, ScanOptions{Match: pat, Governor: gov}, func(batch []ScannedKey) error {
 			for _, k := range batch {
 				if seen != nil && !seen.add(k.Key) {
 					continue
@@ -214,7 +214,7 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 		if !o.DryRun {
 			so.Remember = rememberForDeleter(int(scanCount))
 		}
-		_, err := c.Scan(ctx, so, func(batch []ScannedKey) error {
+		err := c.walkPattern(ctx, so, func(batch []ScannedKey) error {
 			if ctx.Err() != nil {
 				return ErrStopScan
 			}
@@ -264,6 +264,49 @@ func (c *Client) Invalidate(ctx context.Context, o InvalidateOptions) (*Invalida
 	res.Cancelled = ctx.Err() != nil && runErr == nil
 	report(true)
 	return res, runErr
+}
+
+// walkPattern hands onBatch the keys matching so.Match: by SCAN MATCH on
+// every master, or, for a pattern without wildcards (a recipe's exact
+// id), by one EXISTS, since a SCAN would walk the whole keyspace to find
+// one key.
+func (c *Client) walkPattern(ctx context.Context, so ScanOptions, onBatch func([]ScannedKey) error) error {
+	key, literal := literalKey(so.Match)
+	if !literal {
+		_, err := c.Scan(ctx, so, onBatch)
+		return err
+	}
+	n, err := c.rdb.Exists(ctx, key).Result()
+	if err != nil {
+		return fmt.Errorf("exists: %w", explainCommandErr(err, "EXISTS"))
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := onBatch([]ScannedKey{{Key: key}}); err != nil && !errors.Is(err, ErrStopScan) {
+		return err
+	}
+	return nil
+}
+
+// literalKey is the key a glob pattern matches when it has no wildcard
+// (*, ?, [ not escaped by a backslash), with its escapes removed.
+func literalKey(pattern string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		switch ch := pattern[i]; ch {
+		case '*', '?', '[':
+			return "", false
+		case '\\':
+			if i+1 < len(pattern) {
+				i++
+			}
+			b.WriteByte(pattern[i])
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String(), true
 }
 
 // rememberForDeleter is how many recent keys the scan's duplicate filter
@@ -318,21 +361,22 @@ func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, uncon
 			groups = append(groups, keys[i:i+1])
 		}
 	}
+	var refused error
 	for attempt := 0; ; attempt++ {
 		pipe := c.rdb.Pipeline()
-		cmds := make([]onceIntCmd, len(groups))
+		cmds := make([]*onceIntCmd, len(groups))
 		for i, g := range groups {
 			args := make([]any, 0, len(g)+1)
 			args = append(args, "unlink")
 			for _, k := range g {
 				args = append(args, k)
 			}
-			cmds[i] = onceIntCmd{redis.NewIntCmd(ctx, args...)}
+			cmds[i] = &onceIntCmd{IntCmd: redis.NewIntCmd(ctx, args...)}
 			_ = pipe.Process(ctx, cmds[i])
 		}
 		_, _ = pipe.Exec(ctx)
 		var lost [][]string
-		var lostErr, refused error
+		var lostErr error
 		for i, cmd := range cmds {
 			switch err := cmd.Err(); {
 			case err == nil:
@@ -348,10 +392,12 @@ func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, uncon
 				refused = err
 			}
 		}
-		if refused != nil {
-			return deleted, unconfirmed, fmt.Errorf("unlink: %w", explainCommandErr(refused, "UNLINK"))
-		}
+		// A refusal stops the run, but only after the lost groups are
+		// settled: their keys may be gone and must be counted.
 		if len(lost) == 0 {
+			if refused != nil {
+				return deleted, unconfirmed, fmt.Errorf("unlink: %w", explainCommandErr(refused, "UNLINK"))
+			}
 			return deleted, unconfirmed, nil
 		}
 		if attempt == maxResends {

@@ -254,3 +254,23 @@ func scanCalls(t *testing.T, rdb redis.UniversalClient) int64 {
 	require.NoError(t, err)
 	return n
 }
+
+// A connection that drops halfway through a pipeline's replies: the
+// answered UNLINK counts as confirmed, only the unanswered one is resent.
+func TestInvalidateHalfAnsweredPipeline(t *testing.T) {
+	srv := redistest.Standalone(t)
+	proxy := redistest.NewProxy(t, srv.Addr)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	fillKeys(t, admin, "drop:", 1000)
+	proxy.LoseRepliesAfter("unlink", 1, 1) // a batch is two UNLINKs of 500: the first answer gets through
+
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"drop:*"}, Batch: 1000})
+	require.NoError(t, err)
+	require.Equal(t, 1, proxy.Lost())
+	assert.EqualValues(t, 1000, res.Deleted)
+	assert.EqualValues(t, 500, res.Unconfirmed, "only the UNLINK whose answer was lost")
+	assert.Zero(t, admin.DBSize(ctx).Val())
+}

@@ -3,6 +3,7 @@ package redisops
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,15 +16,54 @@ import (
 // wrong. These commands tell go-redis never to resend them; the callers
 // resend them themselves and count what they could not confirm.
 
-// onceIntCmd is an IntCmd go-redis never resends.
-type onceIntCmd struct{ *redis.IntCmd }
+// onceIntCmd is an IntCmd go-redis never resends. It also keeps a reply
+// once read: after a connection error, go-redis sets that error on every
+// command of the pipeline still without one, including those whose reply
+// had already arrived, and those must not be taken for lost.
+type onceIntCmd struct {
+	*redis.IntCmd
+	answered bool
+}
 
-func (onceIntCmd) NoRetry() bool { return true }
+func (*onceIntCmd) NoRetry() bool { return true }
 
-// onceStatusCmd is a StatusCmd go-redis never resends.
-type onceStatusCmd struct{ *redis.StatusCmd }
+func (c *onceIntCmd) SetErr(e error) {
+	if answers(e) {
+		c.answered = true
+	} else if c.answered && replyLost(e) {
+		return // the reply was read: a later connection error does not undo it
+	}
+	c.IntCmd.SetErr(e)
+}
 
-func (onceStatusCmd) NoRetry() bool { return true }
+// onceStatusCmd is a StatusCmd go-redis never resends; like onceIntCmd it
+// keeps a reply once read.
+type onceStatusCmd struct {
+	*redis.StatusCmd
+	answered bool
+}
+
+func (*onceStatusCmd) NoRetry() bool { return true }
+
+func (c *onceStatusCmd) SetErr(e error) {
+	if answers(e) {
+		c.answered = true
+	} else if c.answered && replyLost(e) {
+		return
+	}
+	c.StatusCmd.SetErr(e)
+}
+
+// answers reports whether e (set after a reply was read) is the command's
+// final answer: success or a refusal. A cluster redirect is not: the
+// command is sent again to another node.
+func answers(e error) bool {
+	if e == nil {
+		return true
+	}
+	msg := e.Error()
+	return !replyLost(e) && !strings.HasPrefix(msg, "MOVED ") && !strings.HasPrefix(msg, "ASK ")
+}
 
 // maxResends bounds how often a batch whose reply was lost is sent again.
 const maxResends = 3

@@ -81,5 +81,18 @@ func TestRecipeTakesOnlyItsOwnIds(t *testing.T) {
 	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: ps})
 	require.NoError(t, err)
 	assert.EqualValues(t, len(mine), res.Deleted)
+	assert.EqualValues(t, len(mine), res.Matched)
 	assert.EqualValues(t, len(others), c.Redis().Exists(ctx, others...).Val(), "no other id's keys")
+
+	// An exact id is one EXISTS, not a walk of the whole keyspace.
+	require.NoError(t, c.Redis().Set(ctx, "lead:4", "v", 0).Err())
+	before := scanCalls(t, c.Redis())
+	prev, err := c.Preview(ctx, []string{"lead:4", "lead:5"}, 5)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, prev.Matched)
+	res, err = c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"lead:4", "lead:5"}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, res.Deleted)
+	assert.EqualValues(t, 1, res.Matched)
+	assert.Equal(t, before, scanCalls(t, c.Redis()), "no SCAN for exact keys")
 }

@@ -30,9 +30,9 @@ type RestoreOptions struct {
 type RestoreResult struct {
 	Restored int64
 	// Unconfirmed of Restored belong to a batch whose reply was lost (a
-	// dropped connection): sent again, they answered that the key exists,
-	// restored by the lost RESTORE unless the application wrote them in
-	// between.
+	// dropped connection): sent again, they answered that the key exists.
+	// Each is back, but whether the lost RESTORE put it there or it was
+	// there already (and would have been skipped) cannot be told.
 	Unconfirmed int64
 	Skipped     int64 // the key exists now and Replace was not asked
 	Expired     int64 // its TTL would have run out by now: left out
@@ -255,13 +255,13 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace bool, res *RestoreResult) (refused, err error) {
 	for attempt := 0; len(items) > 0; attempt++ {
 		pipe := c.rdb.Pipeline()
-		cmds := make([]onceStatusCmd, len(items))
+		cmds := make([]*onceStatusCmd, len(items))
 		for i, it := range items {
 			args := []any{"restore", it.key, it.ttl.Milliseconds(), it.payload}
 			if replace {
 				args = append(args, "replace")
 			}
-			cmds[i] = onceStatusCmd{redis.NewStatusCmd(ctx, args...)}
+			cmds[i] = &onceStatusCmd{StatusCmd: redis.NewStatusCmd(ctx, args...)}
 			_ = pipe.Process(ctx, cmds[i])
 		}
 		_, _ = pipe.Exec(ctx)

@@ -216,9 +216,9 @@ func (m *Model) interruptRuns() (tea.Cmd, bool) {
 // stopper is a pane with background work (a running scan) to cancel.
 type stopper interface{ Stop() }
 
-// quit cancels the panes' background work, then ends the program.
+// quit ends the program; Run then stops the panes, which may wait for a
+// run to write its outcome, with the terminal already given back.
 func (m *Model) quit() tea.Cmd {
-	m.StopPanes()
 	return tea.Quit
 }
 

@@ -17,16 +17,23 @@ import (
 // comes back as one line naming a crash file: the stack trace goes to the
 // file, never onto the operator's screen.
 func Run(ctx context.Context, m *Model, opts ...tea.ProgramOption) error {
+	terminal := os.Stderr // stderr is the crash file while the console runs
 	crash, restore := captureStderr()
 	defer restore()
 	// 120 fps halves the worst wait between a keypress and its frame; the
 	// cell-diff renderer sends nothing when nothing changed.
 	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(120)}, opts...)...)
 	_, err := p.Run()
+	// A run cancelled here writes its outcome before the process ends; say
+	// why the prompt has not come back if that takes a moment.
+	slow := time.AfterFunc(time.Second, func() {
+		fmt.Fprintln(terminal, "cachedeck: waiting for the run in progress to stop and write its outcome to the audit log…")
+	})
 	m.StopPanes()
+	slow.Stop()
 	// A key edit, a client kill or a slowlog reset still running writes
 	// its outcome before the process ends; each has its own timeout.
-	widgets.WaitAudited(15 * time.Second)
+	widgets.FinishAudited(15 * time.Second)
 	switch {
 	case err == nil, errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
 		return nil

@@ -19,6 +19,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	loseOn   []byte // lowercase command name
 	loseLeft int
+	keep     int // one-line replies still passed on after the cut
 	lost     int
 }
 
@@ -49,10 +50,15 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // LoseRepliesTo makes the next n connections that send command lose the
 // server's answer to it (and to whatever else was sent with it).
-func (p *Proxy) LoseRepliesTo(command string, n int) {
+func (p *Proxy) LoseRepliesTo(command string, n int) { p.LoseRepliesAfter(command, n, 0) }
+
+// LoseRepliesAfter is LoseRepliesTo, except that the first keep replies of
+// the batch still get through (one-line replies: integers, +OK, errors),
+// as when a connection drops halfway through a pipeline's answers.
+func (p *Proxy) LoseRepliesAfter(command string, n, keep int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.loseOn, p.loseLeft = bytes.ToLower([]byte(command)), n
+	p.loseOn, p.loseLeft, p.keep = bytes.ToLower([]byte(command)), n, keep
 }
 
 // Lost is how many connections have lost a reply so far.
@@ -62,16 +68,17 @@ func (p *Proxy) Lost() int {
 	return p.lost
 }
 
-// takeLoss reports whether chunk should be the last thing passed on.
-func (p *Proxy) takeLoss(chunk []byte) bool {
+// takeLoss reports whether chunk should be the last thing passed on, and
+// how many reply lines to let through after it.
+func (p *Proxy) takeLoss(chunk []byte) (bool, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.loseLeft == 0 || !bytes.Contains(bytes.ToLower(chunk), p.loseOn) {
-		return false
+		return false, 0
 	}
 	p.loseLeft--
 	p.lost++
-	return true
+	return true, p.keep
 }
 
 func (p *Proxy) serve(client net.Conn) {
@@ -83,6 +90,7 @@ func (p *Proxy) serve(client net.Conn) {
 	defer server.Close()
 	var withhold sync.Mutex // held while the last chunk reaches the server
 	var cut bool
+	keep := 0 // reply lines still passed on after the cut
 	go func() {
 		buf := make([]byte, 64<<10)
 		for {
@@ -91,7 +99,21 @@ func (p *Proxy) serve(client net.Conn) {
 			stop := cut
 			withhold.Unlock()
 			if stop {
-				return
+				// Pass on the first keep lines, then nothing.
+				i := 0
+				for keep > 0 && i < n {
+					if buf[i] == '\n' {
+						keep--
+					}
+					i++
+				}
+				if i > 0 {
+					_, _ = client.Write(buf[:i])
+				}
+				if keep == 0 {
+					return
+				}
+				continue
 			}
 			if n > 0 {
 				if _, werr := client.Write(buf[:n]); werr != nil {
@@ -108,9 +130,9 @@ func (p *Proxy) serve(client net.Conn) {
 	for {
 		n, err := client.Read(buf)
 		if n > 0 {
-			if p.takeLoss(buf[:n]) {
+			if lose, kept := p.takeLoss(buf[:n]); lose {
 				withhold.Lock()
-				cut = true
+				cut, keep = true, kept
 				withhold.Unlock()
 				_, _ = server.Write(buf[:n])
 				// Let the server run what it was sent, then drop both sides

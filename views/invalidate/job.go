@@ -88,6 +88,17 @@ func (j *runJob) wait() tea.Cmd {
 	}
 }
 
+// hasEnded reports whether the run's work is over (its final message may
+// still be on its way to Update).
+func (j *runJob) hasEnded() bool {
+	select {
+	case <-j.ended:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop cancels the run, lets the goroutine end even if nobody reads its
 // last message, and waits for it (up to stopWait): quitting the console
 // mid-run must not leave an "attempted" audit line without its outcome.

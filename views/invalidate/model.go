@@ -143,8 +143,8 @@ func (m *Model) Stop() {
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run in
 // progress exactly as esc does.
 func (m *Model) Interrupt() (tea.Cmd, bool) {
-	if m.job == nil || m.job.cancelled {
-		return nil, false
+	if m.job == nil || m.job.cancelled || m.job.hasEnded() {
+		return nil, false // nothing left to cancel: ctrl+c quits
 	}
 	m.job.requestCancel()
 	return nil, true

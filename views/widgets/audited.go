@@ -2,6 +2,7 @@ package widgets
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -29,9 +30,12 @@ func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Dur
 // did (UNLINK's count): run records it in outcome (Deleted…), the line
 // written after it, whether it succeeded or not.
 func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(ctx context.Context, outcome *audit.Entry) error) Audited {
-	inFlight.Add(1)
-	defer inFlight.Done()
 	res := Audited{Log: log}
+	if !mutations.begin() {
+		res.Blocked = errExiting
+		return res
+	}
+	defer mutations.end()
 	if log == nil {
 		l, err := audit.Open(path)
 		if err != nil {
@@ -58,23 +62,62 @@ func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout 
 	return res
 }
 
-// inFlight counts the audited mutations running now: the console waits
-// for them on exit, so that no "attempted" line is left without its
-// outcome.
-var inFlight sync.WaitGroup
+// errExiting blocks a mutation whose command only started once the
+// console had begun to exit: nothing is attempted, nothing is logged.
+var errExiting = errors.New("the console is exiting: nothing was changed")
 
-// WaitAudited waits up to d for the audited mutations in flight to write
-// their outcome, and reports whether they all did.
-func WaitAudited(d time.Duration) bool {
-	done := make(chan struct{})
-	go func() {
-		inFlight.Wait()
-		close(done)
-	}()
+// mutations counts the audited mutations running now. The console waits
+// for them on exit (FinishAudited), so that no "attempted" line is left
+// without its outcome, and none may start after that.
+var mutations = &inFlight{}
+
+type inFlight struct {
+	mu      sync.Mutex
+	n       int
+	idle    chan struct{} // closed while n == 0
+	exiting bool
+}
+
+// begin registers a mutation about to write its attempted line; false once
+// the console is exiting.
+func (f *inFlight) begin() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.exiting {
+		return false
+	}
+	if f.n == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.n++
+	return true
+}
+
+func (f *inFlight) end() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n--
+	if f.n == 0 {
+		close(f.idle)
+	}
+}
+
+// FinishAudited is called once, as the console exits: no audited mutation
+// may start any more, and it waits up to d for those running to write
+// their outcome. It reports whether they all did.
+func FinishAudited(d time.Duration) bool {
+	mutations.mu.Lock()
+	mutations.exiting = true
+	idle := mutations.idle
+	running := mutations.n > 0
+	mutations.mu.Unlock()
+	if !running {
+		return true
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-done:
+	case <-idle:
 		return true
 	case <-t.C:
 		return false
