@@ -178,12 +178,8 @@ func TestInvalidateDryRunOverlappingPatterns(t *testing.T) {
 // 0 back for keys already deleted. cachedeck resends it itself and counts
 // the keys it no longer finds as deleted and unconfirmed.
 func TestInvalidateLostReplyKeepsTheCountRight(t *testing.T) {
-	srv := redistest.Standalone(t)
-	proxy := redistest.NewProxy(t, srv.Addr)
-	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	c, admin, proxy := throughProxy(t)
 	ctx := context.Background()
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
 	fillKeys(t, admin, "drop:", 5000)
 	proxy.LoseRepliesTo("unlink", 1)
 
@@ -198,12 +194,8 @@ func TestInvalidateLostReplyKeepsTheCountRight(t *testing.T) {
 }
 
 func TestRestoreLostReplyKeepsTheCountRight(t *testing.T) {
-	srv := redistest.Standalone(t)
-	proxy := redistest.NewProxy(t, srv.Addr)
-	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	c, admin, proxy := throughProxy(t)
 	ctx := context.Background()
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
 	fillKeys(t, admin, "temp:", 1200)
 	var backup bytes.Buffer
 	_, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"temp:*"}, Backup: &backup})
@@ -258,12 +250,8 @@ func scanCalls(t *testing.T, rdb redis.UniversalClient) int64 {
 // A connection that drops halfway through a pipeline's replies: the
 // answered UNLINK counts as confirmed, only the unanswered one is resent.
 func TestInvalidateHalfAnsweredPipeline(t *testing.T) {
-	srv := redistest.Standalone(t)
-	proxy := redistest.NewProxy(t, srv.Addr)
-	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	c, admin, proxy := throughProxy(t)
 	ctx := context.Background()
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
 	fillKeys(t, admin, "drop:", 1000)
 	proxy.LoseRepliesAfter("unlink", 1, 1) // a batch is two UNLINKs of 500: the first answer gets through
 
@@ -273,4 +261,16 @@ func TestInvalidateHalfAnsweredPipeline(t *testing.T) {
 	assert.EqualValues(t, 1000, res.Deleted)
 	assert.EqualValues(t, 500, res.Unconfirmed, "only the UNLINK whose answer was lost")
 	assert.Zero(t, admin.DBSize(ctx).Val())
+}
+
+// throughProxy is a client that reaches a fresh server through a proxy
+// that can lose replies, and a direct client for checking what happened.
+func throughProxy(t *testing.T) (*redisops.Client, *redis.Client, *redistest.Proxy) {
+	t.Helper()
+	srv := redistest.Standalone(t)
+	proxy := redistest.NewProxy(t, srv.Addr)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + proxy.Addr(), Standalone: true})
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = admin.Close() })
+	return c, admin, proxy
 }

@@ -209,14 +209,7 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	done.res, done.err = res, err
 	entry.Matched, entry.Deleted, entry.Unconfirmed = res.Matched, res.Deleted, res.Unconfirmed
 	entry.DurationMs = res.Duration.Milliseconds()
-	switch {
-	case err != nil:
-		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(err)
-	case res.Cancelled:
-		entry.Outcome = audit.Cancelled
-	default:
-		entry.Outcome = audit.Done
-	}
+	setOutcome(&entry, err, res.Cancelled)
 	done.auditErr = j.audit.outcome(entry)
 	j.send(done)
 }

@@ -351,14 +351,7 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	entry.Matched = res.Restored + res.Skipped + res.Expired + res.Failed
 	entry.Restored, entry.Unconfirmed = res.Restored, res.Unconfirmed
 	entry.DurationMs = done.elapsed.Milliseconds()
-	switch {
-	case err != nil:
-		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(err)
-	case res.Cancelled:
-		entry.Outcome = audit.Cancelled
-	default:
-		entry.Outcome = audit.Done
-	}
+	setOutcome(&entry, err, res.Cancelled)
 	done.auditErr = j.audit.outcome(entry)
 	j.send(done)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/redisops"
 )
 
 // unknownOutcome is the error of the outcome line Stop writes for a run
@@ -93,4 +94,16 @@ func (a *runAudit) abandon() (writing bool) {
 	e.DurationMs = time.Since(started).Milliseconds()
 	_ = log.Append(e) // nowhere left to report a failure: the console is exiting
 	return false
+}
+
+// setOutcome fills the outcome of a run's audit line from how it ended.
+func setOutcome(e *audit.Entry, err error, cancelled bool) {
+	switch {
+	case err != nil:
+		e.Outcome, e.Error = audit.Failed, redisops.Describe(err)
+	case cancelled:
+		e.Outcome = audit.Cancelled
+	default:
+		e.Outcome = audit.Done
+	}
 }
