@@ -13,6 +13,7 @@ import (
 
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -36,9 +37,6 @@ type (
 		err       error
 		at        time.Time
 	}
-	// refreshMsg is a tick of the reload chain started when the pane was
-	// last shown; seq tells a live chain from one stopped since.
-	refreshMsg struct{ pane, seq uint64 }
 )
 
 // Model is the audit pane. It implements views.Pane.
@@ -63,8 +61,7 @@ type Model struct {
 	detail         bool
 	detailTop      int
 
-	shown      bool
-	refreshSeq uint64 // the live reload chain, 0 while hidden
+	poll widgets.Poller // reloads every Refresh while shown
 
 	keys bindings
 }
@@ -79,24 +76,17 @@ func (m *Model) Init() tea.Cmd {
 	if m.Refresh <= 0 {
 		m.Refresh = DefaultRefresh
 	}
+	m.poll.Every = m.Refresh
 	return nil
 }
 
-// SetShown implements views.Shower. Shown, the pane reads the log at once
-// and then every Refresh; hidden, it stops: the chain's sequence number is
-// dropped, so a tick still in flight ends it. Showing a shown pane does
-// nothing, so there is never more than one chain.
+// SetShown implements views.Shower: shown, the pane reads the log at once and
+// then every Refresh (widgets.Poller); hidden, it stops.
 func (m *Model) SetShown(shown bool) tea.Cmd {
-	if shown == m.shown {
-		return nil
+	if start := m.poll.SetShown(shown); start != nil {
+		return tea.Batch(m.load(), start)
 	}
-	m.shown = shown
-	m.refreshSeq = 0
-	if !shown {
-		return nil
-	}
-	m.refreshSeq = nextSeq()
-	return tea.Batch(m.load(), m.refreshTick())
+	return nil
 }
 
 func (m *Model) SetSize(width, height int) {
@@ -124,11 +114,6 @@ func (m *Model) Selected() (audit.Entry, bool) {
 		return audit.Entry{}, false
 	}
 	return m.entries[m.cursor], true
-}
-
-func (m *Model) refreshTick() tea.Cmd {
-	pane, seq := m.id, m.refreshSeq
-	return tea.Tick(m.Refresh, func(time.Time) tea.Msg { return refreshMsg{pane: pane, seq: seq} })
 }
 
 // load reads the log's tail in a command unless a read is running.
@@ -164,11 +149,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.loadSeq = 0
 		m.apply(msg)
-	case refreshMsg:
-		if msg.pane != m.id || msg.seq != m.refreshSeq {
-			return nil // another pane's, or a chain stopped by hiding the pane
+	case widgets.PollMsg:
+		if mine, next := m.poll.Next(msg); mine {
+			return tea.Batch(m.load(), next)
 		}
-		return tea.Batch(m.load(), m.refreshTick())
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:

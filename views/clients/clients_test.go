@@ -25,6 +25,7 @@ import (
 	"github.com/coldcopy/cachedeck/ui/styles"
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 func TestMain(m *testing.M) {
@@ -255,12 +256,12 @@ func TestShowHideShowKeepsOneRefreshChain(t *testing.T) {
 
 	ticks := runForTicks(m, started...)
 	require.Len(t, ticks, 3, "one tick per SetShown(true)")
-	var next []refreshMsg
+	var next []widgets.PollMsg
 	for _, tick := range ticks {
 		next = append(next, runForTicks(m, m.Update(tick))...)
 	}
 	require.Len(t, next, 1, "only one chain goes on")
-	assert.Equal(t, ticks[2].seq, next[0].seq, "the last one")
+	assert.Equal(t, ticks[2].Seq, next[0].Seq, "the last one")
 	assert.Positive(t, m.loads)
 
 	// Hidden, the live chain's next tick ends it.
@@ -270,8 +271,8 @@ func TestShowHideShowKeepsOneRefreshChain(t *testing.T) {
 
 // runForTicks runs cmds and what they batch, gives the pane every message
 // but its refresh ticks (its loads), and returns those ticks.
-func runForTicks(m *Model, cmds ...tea.Cmd) []refreshMsg {
-	var ticks []refreshMsg
+func runForTicks(m *Model, cmds ...tea.Cmd) []widgets.PollMsg {
+	var ticks []widgets.PollMsg
 	for _, cmd := range cmds {
 		if cmd == nil {
 			continue
@@ -279,7 +280,7 @@ func runForTicks(m *Model, cmds ...tea.Cmd) []refreshMsg {
 		switch msg := cmd().(type) {
 		case tea.BatchMsg:
 			ticks = append(ticks, runForTicks(m, msg...)...)
-		case refreshMsg:
+		case widgets.PollMsg:
 			ticks = append(ticks, msg)
 		default:
 			m.Update(msg)

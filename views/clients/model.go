@@ -69,9 +69,6 @@ type (
 		target    redisops.ClientInfo
 		widgets.Audited
 	}
-	// refreshMsg is a tick of the refresh chain started when the pane was
-	// last shown; seq tells a live chain from one stopped since.
-	refreshMsg struct{ pane, seq uint64 }
 )
 
 // Model is the clients pane. It implements views.Pane.
@@ -100,8 +97,7 @@ type Model struct {
 	killSeq uint64
 	log     *audit.Log // never closed, like the inspector's: a mutation in flight at quit still writes its outcome
 
-	shown      bool
-	refreshSeq uint64 // the live refresh chain, 0 while hidden
+	poll widgets.Poller // reloads every Refresh while shown
 
 	keys bindings
 }
@@ -118,24 +114,20 @@ func (m *Model) Init() tea.Cmd {
 	if m.Refresh <= 0 {
 		m.Refresh = DefaultRefresh
 	}
+	m.poll.Every = m.Refresh
 	return nil
 }
 
-// SetShown implements views.Shower. Shown, the pane loads the list at once
-// and then every Refresh; hidden, it stops: the chain's sequence number is
-// dropped, so a tick still in flight ends it. Showing a shown pane does
-// nothing, so there is never more than one chain.
+// SetShown implements views.Shower: shown, the pane loads the list at once and
+// then every Refresh (widgets.Poller); hidden, it stops.
 func (m *Model) SetShown(shown bool) tea.Cmd {
-	if shown == m.shown {
+	if m.c.Client == nil {
 		return nil
 	}
-	m.shown = shown
-	m.refreshSeq = 0
-	if !shown || m.c.Client == nil {
-		return nil
+	if start := m.poll.SetShown(shown); start != nil {
+		return tea.Batch(m.autoLoad(), start)
 	}
-	m.refreshSeq = nextSeq()
-	return tea.Batch(m.autoLoad(), m.refreshTick())
+	return nil
 }
 
 func (m *Model) SetSize(width, height int) {
@@ -173,11 +165,6 @@ func (m *Model) Selected() (redisops.ClientInfo, bool, bool) {
 }
 
 func (m *Model) now() time.Time { return m.c.Clock()() }
-
-func (m *Model) refreshTick() tea.Cmd {
-	pane, seq := m.id, m.refreshSeq
-	return tea.Tick(m.Refresh, func(time.Time) tea.Msg { return refreshMsg{pane: pane, seq: seq} })
-}
 
 // autoLoad is the refresh's load. It waits while the kill dialog is open,
 // and a refused CLIENT LIST is not asked again on its own: every try would
@@ -217,11 +204,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.killSeq = 0
 		return m.killDone(msg)
-	case refreshMsg:
-		if msg.pane != m.id || msg.seq != m.refreshSeq {
-			return nil // another pane's, or a chain stopped by hiding the pane
+	case widgets.PollMsg:
+		if mine, next := m.poll.Next(msg); mine {
+			return tea.Batch(m.autoLoad(), next)
 		}
-		return tea.Batch(m.autoLoad(), m.refreshTick())
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
@@ -232,7 +218,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.move(3)
 		}
 	case views.ConnRestoredMsg:
-		if m.shown {
+		if m.poll.Shown() {
 			return m.load()
 		}
 	}
