@@ -1,6 +1,8 @@
 package cli
 
-import "github.com/coldcopy/cachedeck/audit"
+import (
+	"github.com/coldcopy/cachedeck/audit"
+)
 
 // auditPath is where mutations are recorded: --audit-log, else
 // audit.DefaultPath().

@@ -172,3 +172,23 @@ func firstNonEmpty(vals ...string) string {
 	}
 	return ""
 }
+
+// connectToWrite connects; when write is set it then refuses a read-only
+// session (the flag or the profile, a replica, or an ACL user that cannot
+// write) before anything changes. does says what the command would do
+// ("invalidate deletes keys"), unchanged what the refusal leaves alone.
+func (a *app) connectToWrite(ctx context.Context, write bool, does, unchanged string) (*redisops.Client, *session, error) {
+	c, s, err := a.connect(ctx)
+	if err != nil || !write {
+		return c, s, err
+	}
+	if s.readOnly {
+		c.Close()
+		return nil, nil, fmt.Errorf("read-only mode: %s, so it is not run (drop --read-only or use another profile)", does)
+	}
+	if ok, why := c.WriteAccess(ctx); !ok {
+		c.Close()
+		return nil, nil, fmt.Errorf("read-only: %s; %s", why, unchanged)
+	}
+	return c, s, nil
+}

@@ -92,19 +92,11 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			return usagef("invalidate deletes keys: add --yes to confirm (no terminal to ask on)")
 		}
 		ctx := cmd.Context()
-		c, s, err := a.connect(ctx)
+		c, s, err := a.connectToWrite(ctx, !dryRun, "invalidate deletes keys", "nothing was deleted")
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if !dryRun {
-			if s.readOnly {
-				return errors.New("read-only mode: invalidate deletes keys, so it is not run (drop --read-only or use another profile)")
-			}
-			if ok, why := c.WriteAccess(ctx); !ok {
-				return fmt.Errorf("read-only: %s; nothing was deleted", why)
-			}
-		}
 		pw := a.stdout
 		if asJSON {
 			pw = a.stderr

@@ -48,19 +48,11 @@ read-only mode, and is written to the audit log.`,
 			return fmt.Errorf("backup file: %w", err)
 		}
 		ctx := cmd.Context()
-		c, s, err := a.connect(ctx)
+		c, s, err := a.connectToWrite(ctx, !dryRun, "restore writes keys", "nothing was restored")
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if !dryRun {
-			if s.readOnly {
-				return errors.New("read-only mode: restore writes keys, so it is not run (drop --read-only or use another profile)")
-			}
-			if ok, why := c.WriteAccess(ctx); !ok {
-				return fmt.Errorf("read-only: %s; nothing was restored", why)
-			}
-		}
 		prev, err := previewRestoreFile(ctx, c, path)
 		if err != nil {
 			if ctx.Err() != nil {
