@@ -230,21 +230,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) detailKey(msg tea.KeyPressMsg) {
 	k := m.c.Keys
-	switch {
-	case key.Matches(msg, k.Back), key.Matches(msg, k.Open):
+	if key.Matches(msg, k.Back, k.Open) {
 		m.detail = false
-	case key.Matches(msg, k.Up):
-		m.detailTop = max(0, m.detailTop-1)
-	case key.Matches(msg, k.Down):
-		m.detailTop++
-	case key.Matches(msg, k.PageUp):
-		m.detailTop = max(0, m.detailTop-max(1, m.height-2))
-	case key.Matches(msg, k.PageDown):
-		m.detailTop += max(1, m.height-2)
-	case key.Matches(msg, k.Home):
-		m.detailTop = 0
-	case key.Matches(msg, k.End):
-		m.detailTop = 1 << 30
+	} else if d, ok := widgets.Movement(msg, k, m.height-2); ok {
+		m.detailTop = min(widgets.Far, max(0, m.detailTop+d)) // the view clamps the end
 	}
 }
 
