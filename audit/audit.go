@@ -27,6 +27,9 @@ const (
 	Done      = "done"
 	Failed    = "failed"
 	Cancelled = "cancelled"
+	// Accepted: an API took a request it carries out later (a DigitalOcean
+	// resize); done or failed follows when the wait sees the end.
+	Accepted = "accepted"
 )
 
 // Entry is one line of the audit log.
@@ -46,7 +49,7 @@ type Entry struct {
 	// Unconfirmed of Deleted or Restored: their batch's reply was lost.
 	Unconfirmed int64  `json:"unconfirmed,omitempty"`
 	DurationMs  int64  `json:"duration_ms"`
-	Outcome     string `json:"outcome"` // attempted, done, failed, cancelled
+	Outcome     string `json:"outcome"` // attempted, accepted, done, failed, cancelled
 	Error       string `json:"error,omitempty"`
 }
 
@@ -106,9 +109,9 @@ func (l *Log) Path() string { return l.path }
 // done, failed, cancelled, and Action and Server must be set.
 func (l *Log) Append(e Entry) error {
 	switch e.Outcome {
-	case Attempted, Done, Failed, Cancelled:
+	case Attempted, Accepted, Done, Failed, Cancelled:
 	default:
-		return fmt.Errorf("audit log: outcome %q is not attempted, done, failed or cancelled", e.Outcome)
+		return fmt.Errorf("audit log: outcome %q is not attempted, accepted, done, failed or cancelled", e.Outcome)
 	}
 	if e.Action == "" || e.Server == "" {
 		return errors.New("audit log: an entry needs an action and a server")

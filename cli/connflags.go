@@ -30,6 +30,7 @@ type connFlags struct {
 	dialTimeout   time.Duration
 	readOnly      bool
 	auditLog      string
+	do            doFlags
 	flags         *pflag.FlagSet
 }
 
@@ -48,6 +49,7 @@ func (f *connFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.dialTimeout, "dial-timeout", 5*time.Second, "give up connecting after this long")
 	fs.BoolVar(&f.readOnly, "read-only", false, "never change anything on the server")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append the record of every mutation to this file (default "+audit.DefaultPath()+")")
+	f.do.register(fs)
 }
 
 // session is the resolved connection: options plus what the profile says
@@ -153,6 +155,11 @@ func (a *app) connect(ctx context.Context) (*redisops.Client, *session, error) {
 	s, err := a.conn.resolve(a.stderr)
 	if err != nil {
 		return nil, nil, err
+	}
+	if a.conn.do.cluster != "" {
+		if err := a.applyDOCluster(ctx, s); err != nil {
+			return nil, nil, err
+		}
 	}
 	c, err := redisops.Connect(ctx, s.opts)
 	if err != nil {

@@ -29,6 +29,10 @@ type Profile struct {
 	TLSSkipVerify bool   `toml:"tls_skip_verify"`
 	ReadOnly      bool   `toml:"read_only"`
 	Production    bool   `toml:"production"`
+	// DigitalOcean API token, when neither DIGITALOCEAN_TOKEN nor doctl has
+	// one: the name of a variable holding it, or a file (see dobackend).
+	DOTokenEnv  string `toml:"do_token_env"`
+	DOTokenFile string `toml:"do_token_file"`
 }
 
 // File is the whole config file.
