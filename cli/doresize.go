@@ -42,6 +42,7 @@ type resizeFlags struct {
 	noFitCheck   bool
 	waitTimeout  time.Duration
 	pollInterval time.Duration
+	prices       string
 }
 
 func (a *app) doResizeCmd() *cobra.Command {
@@ -73,6 +74,7 @@ fetched, password in memory only), or over --url / the profile when given.`,
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", 45*time.Minute, "stop waiting for online after this long (the resize goes on)")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 10*time.Second, "time between status polls while waiting")
 	_ = fl.MarkHidden("poll-interval")
+	fl.StringVar(&f.prices, "prices", "", "price table JSON to use instead of the built-in one (default $CACHEDECK_DO_PRICES; see README)")
 	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
 		return a.resize(cmd.Context(), args[0], f)
 	})
@@ -91,6 +93,14 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 	}
 	if !f.dryRun && !f.yes && !stdinIsTerminal() {
 		return usagef("resize changes the cluster: add --yes to confirm (no terminal to ask on)")
+	}
+	prices := dobackend.Prices
+	if path := firstNonEmpty(f.prices, os.Getenv("CACHEDECK_DO_PRICES")); path != "" {
+		t, err := dobackend.LoadPrices(path)
+		if err != nil {
+			return usageError{err}
+		}
+		prices = t
 	}
 	dc, prof, err := a.doClient()
 	if err != nil {
@@ -128,7 +138,7 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 		pw = a.stderr
 	}
 	// The fit check: live memory first, nothing sent before it passes.
-	rc, fit, err := a.resizeFit(ctx, dc, cl, from, to, f.noFitCheck)
+	rc, fit, err := a.resizeFit(ctx, dc, cl, from, to, f.noFitCheck, prices)
 	if rc != nil {
 		defer rc.Close()
 	}
@@ -238,10 +248,10 @@ func (a *app) resizeDone(asJSON bool, out resizeJSON, start time.Time, msg strin
 // resizeFit reads the live memory and judges the target. The connection
 // is returned open for the PING shown while waiting. With --no-fit-check
 // only a larger size passes without live figures.
-func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend.Cluster, from, to dobackend.Plan, skip bool) (*redisops.Client, *dobackend.Fit, error) {
+func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend.Cluster, from, to dobackend.Plan, skip bool, prices dobackend.PriceTable) (*redisops.Client, *dobackend.Fit, error) {
 	if skip {
-		cur, okCur := dobackend.Prices.Lookup(from.Size)
-		tgt, okTgt := dobackend.Prices.Lookup(to.Size)
+		cur, okCur := prices.Lookup(from.Size)
+		tgt, okTgt := prices.Lookup(to.Size)
 		if !okCur || !okTgt || tgt.RAM < cur.RAM {
 			return nil, nil, usagef("--no-fit-check is only for a resize to a larger size; %s → %s needs the fit check", from.Size, to.Size)
 		}
@@ -257,7 +267,7 @@ func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend
 		rc.Close()
 		return nil, nil, fmt.Errorf("fit check: %v; nothing was sent", redisops.Describe(err))
 	}
-	fit := dobackend.CheckFit(dobackend.FitInput{Used: use.Used, Peak: use.Peak, MaxMemory: use.MaxMemory, Policy: use.Policy, Current: from, Target: to}, dobackend.Prices)
+	fit := dobackend.CheckFit(dobackend.FitInput{Used: use.Used, Peak: use.Peak, MaxMemory: use.MaxMemory, Policy: use.Policy, Current: from, Target: to}, prices)
 	return rc, &fit, nil
 }
 

@@ -1,8 +1,12 @@
 package dobackend
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // SizeInfo is what cachedeck knows of one node size: the API lists size
@@ -74,4 +78,47 @@ func (t PriceTable) DateNote() string {
 		return "prices of " + t.Date
 	}
 	return "prices of " + t.Date + ", unverified"
+}
+
+// priceFile is the JSON of LoadPrices.
+type priceFile struct {
+	Date     string `json:"date"`
+	Verified bool   `json:"verified"`
+	Source   string `json:"source"`
+	Sizes    []struct {
+		Slug       string  `json:"slug"`
+		RAMMiB     int64   `json:"ram_mib"`
+		UsableMiB  int64   `json:"usable_mib"`
+		MonthlyUSD float64 `json:"monthly_usd"`
+	} `json:"sizes"`
+}
+
+// LoadPrices reads a price table from a JSON file (--prices), so that
+// on-call can use today's checked prices without a new build:
+//
+//	{"date": "2027-01-05", "verified": true, "source": "pricing page",
+//	 "sizes": [{"slug": "db-s-1vcpu-1gb", "ram_mib": 1024, "usable_mib": 512, "monthly_usd": 15}]}
+func LoadPrices(path string) (PriceTable, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("price table: %w", err)
+	}
+	if len(data) > 1<<20 {
+		return PriceTable{}, fmt.Errorf("price table %s: larger than 1 MiB", path)
+	}
+	var f priceFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return PriceTable{}, fmt.Errorf("price table %s: %v (see README: DigitalOcean)", path, err)
+	}
+	if _, err := time.Parse("2006-01-02", f.Date); err != nil {
+		return PriceTable{}, fmt.Errorf("price table %s: \"date\" must be YYYY-MM-DD", path)
+	}
+	t := PriceTable{Date: f.Date, Verified: f.Verified, Source: f.Source, Sizes: map[string]SizeInfo{}}
+	for _, s := range f.Sizes {
+		if s.Slug == "" || s.RAMMiB <= 0 || s.UsableMiB <= 0 || s.UsableMiB > s.RAMMiB || s.MonthlyUSD < 0 {
+			return PriceTable{}, fmt.Errorf("price table %s: size %q needs ram_mib > 0, 0 < usable_mib <= ram_mib, monthly_usd >= 0", path, s.Slug)
+		}
+		t.Sizes[s.Slug] = SizeInfo{Slug: s.Slug, RAM: s.RAMMiB << 20, Usable: s.UsableMiB << 20, MonthlyUSD: s.MonthlyUSD}
+	}
+	return t, nil
 }

@@ -125,3 +125,5 @@ func TestTokenPrintsItsSourceOnly(t *testing.T) {
 	assert.NotContains(t, printed, "dop_v1_very_secret")
 	assert.Contains(t, printed, "DigitalOcean token from DIGITALOCEAN_TOKEN")
 }
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
