@@ -152,14 +152,9 @@ func (f *connFlags) changed(name string) bool {
 
 // connect resolves the flags and connects, printing connection notes.
 func (a *app) connect(ctx context.Context) (*redisops.Client, *session, error) {
-	s, err := a.conn.resolve(a.stderr)
+	s, err := a.resolveConn(ctx)
 	if err != nil {
 		return nil, nil, err
-	}
-	if a.conn.do.cluster != "" {
-		if err := a.applyDOCluster(ctx, s); err != nil {
-			return nil, nil, err
-		}
 	}
 	c, err := redisops.Connect(ctx, s.opts)
 	if err != nil {

@@ -150,6 +150,18 @@ func clusterConnOptions(ctx context.Context, dc *dobackend.Client, cl *dobackend
 	return o, nil
 }
 
+// resolveConn is resolve, then --do-cluster's address, CA and password.
+func (a *app) resolveConn(ctx context.Context) (*session, error) {
+	s, err := a.conn.resolve(a.stderr)
+	if err != nil || a.conn.do.cluster == "" {
+		return s, err
+	}
+	if err := a.applyDOCluster(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // applyDOCluster rewrites a resolved session for --do-cluster NAME.
 func (a *app) applyDOCluster(ctx context.Context, s *session) error {
 	f := &a.conn

@@ -160,7 +160,7 @@ func statsStopped(ctx context.Context, once bool, err error) error {
 // connectQuiet is connect without printing the connection notes, so the
 // caller can decide when they are worth saying.
 func (a *app) connectQuiet(ctx context.Context) (*redisops.Client, []string, error) {
-	s, err := a.conn.resolve(a.stderr)
+	s, err := a.resolveConn(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
