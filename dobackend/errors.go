@@ -18,15 +18,15 @@ import (
 type Kind int
 
 const (
-	KindOther        Kind = iota
-	KindUnauthorized      // 401: token invalid or expired
-	KindForbidden         // 403: token lacks the database scope
-	KindNotFound          // 404: no such cluster
-	KindUnprocessable     // 422: the API refused the request (its message says why)
-	KindRateLimited       // 429
-	KindServer            // 5xx
-	KindTimeout           // no answer in time, or the connection failed
-	KindCancelled         // the caller's context ended
+	KindOther         Kind = iota
+	KindUnauthorized       // 401: token invalid or expired
+	KindForbidden          // 403: token lacks the database scope
+	KindNotFound           // 404: no such cluster
+	KindUnprocessable      // 422: the API refused the request (its message says why)
+	KindRateLimited        // 429
+	KindServer             // 5xx
+	KindTimeout            // no answer in time, or the connection failed
+	KindCancelled          // the caller's context ended
 )
 
 // APIError is a failed API call as one line: what was asked, why it failed,

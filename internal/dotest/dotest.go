@@ -62,8 +62,8 @@ type Server struct {
 	// 202 (SetPhases). optionsFile is the recorded options answer.
 	onlineBefore, resizing int
 	optionsFile            string
-	pending              map[string]*resize
-	remaining            int
+	pending                map[string]*resize
+	remaining              int
 }
 
 type resize struct {
