@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/config"
+	"github.com/coldcopy/cachedeck/dobackend"
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
@@ -59,6 +60,9 @@ type session struct {
 	profileName string
 	readOnly    bool
 	production  bool
+	// do drives the console's Cluster tab; doUnavailable says why not.
+	do            *dobackend.Client
+	doUnavailable string
 }
 
 // resolve merges flags, the profile and the environment. Precedence:

@@ -29,12 +29,14 @@ func openConsole(ctx context.Context, c *redisops.Client, s *session, auditPath 
 		db = c.DB()
 	}
 	return ui.Run(ctx, ui.NewConsole(ui.Options{
-		Client:      c,
-		ProfileName: s.profileName,
-		Production:  s.production,
-		ReadOnly:    s.readOnly,
-		AuditPath:   auditPath,
-		DB:          db,
-		Styles:      styles.Detect(),
+		Client:        c,
+		ProfileName:   s.profileName,
+		Production:    s.production,
+		ReadOnly:      s.readOnly,
+		AuditPath:     auditPath,
+		DB:            db,
+		Styles:        styles.Detect(),
+		DO:            s.do,
+		DOUnavailable: s.doUnavailable,
 	}))
 }

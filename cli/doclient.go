@@ -60,6 +60,12 @@ func (a *app) doProfileFor() (doProfile, error) {
 // doClient resolves the token and the API URL. Waits for the rate limit
 // and retries are told on stderr.
 func (a *app) doClient() (*dobackend.Client, doProfile, error) {
+	return a.doClientNotify(func(s string) { fmt.Fprintln(a.stderr, "cachedeck: note: "+s) })
+}
+
+// doClientNotify is doClient telling waits to notify (nil: to no one, as
+// in the console, where stderr would tear the screen).
+func (a *app) doClientNotify(notify func(string)) (*dobackend.Client, doProfile, error) {
 	p, err := a.doProfileFor()
 	if err != nil {
 		return nil, p, err
@@ -69,9 +75,7 @@ func (a *app) doClient() (*dobackend.Client, doProfile, error) {
 		return nil, p, err
 	}
 	base := firstNonEmpty(a.conn.do.api, os.Getenv("CACHEDECK_DO_API"))
-	c, err := dobackend.New(dobackend.Options{Token: tok, BaseURL: base, Notify: func(s string) {
-		fmt.Fprintln(a.stderr, "cachedeck: note: "+s)
-	}})
+	c, err := dobackend.New(dobackend.Options{Token: tok, BaseURL: base, Notify: notify})
 	if err != nil {
 		return nil, p, usageError{err}
 	}
@@ -151,13 +155,22 @@ func clusterConnOptions(ctx context.Context, dc *dobackend.Client, cl *dobackend
 }
 
 // resolveConn is resolve, then --do-cluster's address, CA and password.
+// It also makes the API client the console's Cluster tab uses: a missing
+// token is no error here, only the tab's reason.
 func (a *app) resolveConn(ctx context.Context) (*session, error) {
 	s, err := a.conn.resolve(a.stderr)
-	if err != nil || a.conn.do.cluster == "" {
+	if err != nil {
 		return s, err
 	}
-	if err := a.applyDOCluster(ctx, s); err != nil {
-		return nil, err
+	if a.conn.do.cluster != "" {
+		if err := a.applyDOCluster(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if dc, _, err := a.doClientNotify(nil); err != nil {
+		s.doUnavailable = err.Error()
+	} else {
+		s.do = dc
 	}
 	return s, nil
 }

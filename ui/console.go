@@ -4,6 +4,7 @@ import (
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/auditlog"
 	"github.com/coldcopy/cachedeck/views/clients"
+	"github.com/coldcopy/cachedeck/views/cluster"
 	"github.com/coldcopy/cachedeck/views/inspector"
 	"github.com/coldcopy/cachedeck/views/invalidate"
 	"github.com/coldcopy/cachedeck/views/keys"
@@ -37,6 +38,7 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Cluster", cluster.New(c, o.DO, o.DOUnavailable)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

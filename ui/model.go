@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"github.com/coldcopy/cachedeck/dobackend"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -24,6 +25,10 @@ type Options struct {
 	DB          int
 	Styles      styles.Options
 	Now         func() time.Time // pinned in tests
+	// DO drives the Cluster tab; nil when no token is configured, and
+	// DOUnavailable then says why.
+	DO            *dobackend.Client
+	DOUnavailable string
 }
 
 // Tab is one screen of the console: one or more panes side by side.
