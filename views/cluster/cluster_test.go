@@ -230,3 +230,37 @@ func TestClusterTabReadOnlyRemovesResizeAndEviction(t *testing.T) {
 }
 
 func srvOpts(url string) redisops.ConnOptions { return redisops.ConnOptions{URL: url} }
+
+func TestClusterTabChangesTheEvictionPolicyAfterTheTypedName(t *testing.T) {
+	api := dotest.New(t)
+	dc, err := dobackend.New(dobackend.Options{Token: dobackend.NewToken(dotest.Token, "test"), BaseURL: api.BaseURL()})
+	require.NoError(t, err)
+	c := viewtest.NewCommon(nil, false)
+	c.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	pane := cluster.New(c, dc, "")
+	h := viewtest.Start(t, pane, 100, 20)
+	keys := func(s string) {
+		for _, r := range s {
+			h.Dispatch(tea.KeyPressMsg{Code: r, Text: string(r)})
+		}
+	}
+	h.Until("listed", func() bool { return len(pane.Clusters()) == 2 })
+	h.Dispatch(tea.KeyPressMsg{Code: tea.KeyEnter})
+	h.Until("details", func() bool { return strings.Contains(ansi.Strip(pane.View()), "eviction:    allkeys_lru") })
+	keys("e")
+	keys("G") // volatile_ttl, the last one
+	h.Dispatch(tea.KeyPressMsg{Code: tea.KeyEnter})
+	v := ansi.Strip(pane.View())
+	assert.Contains(t, v, "Type the cluster's name to change its eviction policy (coldcopy-cache)")
+	assert.Contains(t, v, "eviction policy: allkeys_lru → volatile_ttl")
+	assert.True(t, pane.Capturing(), "the typed name owns the keyboard")
+	keys("coldcopy-cache")
+	h.Dispatch(tea.KeyPressMsg{Code: tea.KeyEnter})
+	h.Until("changed", func() bool { return strings.Contains(ansi.Strip(pane.View()), "eviction:    volatile_ttl") })
+	assert.Equal(t, "volatile_ttl", api.Eviction(dotest.CacheID))
+	entries, err := audit.ReadTail(c.AuditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, audit.Done, entries[1].Outcome)
+	assert.Equal(t, "allkeys_lru → volatile_ttl", entries[1].Target)
+}

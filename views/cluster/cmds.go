@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/dobackend"
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // Every API call of the pane is one of these commands; the pane never
@@ -129,6 +131,12 @@ func (m *Model) resizeCmd(cl *dobackend.Cluster, to dobackend.Plan) tea.Cmd {
 	entry := m.resizeEntry(cl, from, to)
 	return func() tea.Msg {
 		msg := resizedMsg{pane: pane, plan: to, from: from}
+		done, ok := widgets.TrackMutation()
+		defer done()
+		if !ok {
+			msg.err = errors.New("the console is exiting: nothing was sent")
+			return msg
+		}
 		log, err := audit.Open(path)
 		if err != nil {
 			msg.err = fmt.Errorf("%w: nothing was sent", err)
@@ -164,6 +172,8 @@ func (m *Model) resizeEntry(cl *dobackend.Cluster, from, to dobackend.Plan) audi
 func (m *Model) doneAuditCmd(entry audit.Entry, started time.Time) tea.Cmd {
 	path, pane := m.c.AuditFile(), m.id
 	return func() tea.Msg {
+		done, _ := widgets.TrackMutation() // the console is exiting: still write the outcome
+		defer done()
 		if log, err := audit.Open(path); err == nil {
 			entry.Outcome, entry.DurationMs = audit.Done, time.Since(started).Milliseconds()
 			_ = log.Append(entry)
@@ -199,27 +209,16 @@ func (m *Model) evictionCmd(cl *dobackend.Cluster, from, to string) tea.Cmd {
 	dc, pane, path := m.dc, m.id, m.c.AuditFile()
 	entry := audit.Entry{Profile: m.c.Profile, Server: "do:" + cl.Name, Action: "do eviction", Target: from + " → " + to}
 	return func() tea.Msg {
-		msg := evictionSetMsg{pane: pane, policy: to}
-		log, err := audit.Open(path)
-		if err != nil {
-			msg.err = fmt.Errorf("%w: the policy is unchanged", err)
-			return msg
+		res := widgets.RunAudited(nil, path, entry, callTimeout, func(ctx context.Context) error {
+			return dc.SetEvictionPolicy(ctx, cl.ID, to)
+		})
+		if res.Log != nil {
+			res.Log.Close()
 		}
-		defer log.Close()
-		entry.Outcome = audit.Attempted
-		if err := log.Append(entry); err != nil {
-			msg.err = fmt.Errorf("%w: the policy is unchanged", err)
-			return msg
+		msg := evictionSetMsg{pane: pane, policy: to, err: res.Err}
+		if res.Blocked != nil {
+			msg.err = fmt.Errorf("%w: the policy is unchanged", res.Blocked)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		defer cancel()
-		start := time.Now()
-		msg.err = dc.SetEvictionPolicy(ctx, cl.ID, to)
-		entry.DurationMs, entry.Outcome = time.Since(start).Milliseconds(), audit.Done
-		if msg.err != nil {
-			entry.Outcome, entry.Error = audit.Failed, msg.err.Error()
-		}
-		_ = log.Append(entry)
 		return msg
 	}
 }

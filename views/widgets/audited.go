@@ -123,3 +123,15 @@ func FinishAudited(d time.Duration) bool {
 		return false
 	}
 }
+
+// TrackMutation registers a mutation that writes its own audit lines (a
+// DigitalOcean resize: attempted, then accepted or failed), so that the
+// console waits for it on exit as it does for RunAudited's. ok is false
+// once the console is exiting: then nothing may start. Call done when its
+// last line is written.
+func TrackMutation() (done func(), ok bool) {
+	if !mutations.begin() {
+		return func() {}, false
+	}
+	return mutations.end, true
+}
