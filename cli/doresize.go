@@ -148,7 +148,12 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 	out.Fit = fit
 	writeResizePreview(pw, cl, from, to, fit, out.Request, dc.RateNote())
 	if fit != nil && fit.Verdict == dobackend.Refused {
-		return fmt.Errorf("resize refused: %s; nothing was sent", fit.Reasons[0])
+		err := fmt.Errorf("resize refused: %s; nothing was sent", fit.Reasons[0])
+		if f.asJSON {
+			out.Error = err.Error()
+			_ = a.writeJSON(out)
+		}
+		return err
 	}
 	if f.dryRun {
 		if f.asJSON {
