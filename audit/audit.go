@@ -106,7 +106,7 @@ func (l *Log) Path() string { return l.path }
 // Append writes e as one JSON line and fsyncs it. It fills Time (now, UTC),
 // Operator ($USER, else the account name) and SSHOrigin (the client address
 // of $SSH_CONNECTION) when they are empty. Outcome must be one of attempted,
-// done, failed, cancelled, and Action and Server must be set.
+// accepted, done, failed, cancelled, and Action and Server must be set.
 func (l *Log) Append(e Entry) error {
 	switch e.Outcome {
 	case Attempted, Accepted, Done, Failed, Cancelled:

@@ -3,12 +3,12 @@
 package ui
 
 import (
-	"github.com/coldcopy/cachedeck/dobackend"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/dobackend"
 	"github.com/coldcopy/cachedeck/keymap"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"

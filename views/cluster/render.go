@@ -46,7 +46,8 @@ func (m *Model) viewList() []string {
 	s := m.c.Styles
 	switch {
 	case m.err != nil:
-		return append([]string{s.FlashErr.Render("cannot list the clusters")}, widgets.WrapText(m.err.Error(), m.width)...)
+		lines := append([]string{s.FlashErr.Render("cannot list the clusters")}, widgets.WrapText(m.err.Error(), m.width)...)
+		return append(lines, s.Dim.Render("r tries again"))
 	case !m.loaded:
 		return []string{s.Dim.Render("listing the account's Redis/Valkey clusters…")}
 	case len(m.clusters) == 0:
