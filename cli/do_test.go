@@ -345,3 +345,22 @@ func TestTheTokenAndPasswordsNeverLeak(t *testing.T) {
 		assert.NotContains(t, string(logData), s)
 	}
 }
+
+// A default profile names some other server: the fit is still judged on
+// the cluster's own connection, never on the profile's data.
+func TestDoResizeFitIgnoresTheDefaultProfile(t *testing.T) {
+	api, _ := doEnv(t)
+	liveCache(t, api)
+	cfgDir := os.Getenv("XDG_CONFIG_HOME")
+	require.NoError(t, os.MkdirAll(filepath.Join(cfgDir, "cachedeck"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(cfgDir, "cachedeck", "config.toml"),
+		[]byte(fmt.Sprintf("default_profile = \"local\"\n[profiles.local]\nurl = \"redis://127.0.0.1:%d\"\n", redistest.FreePort(t))), 0o600))
+	code, out, stderr := run(t, "do", "resize", "coldcopy-cache", "--size", "db-s-1vcpu-2gb", "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "fit:      tight")
+
+	// An explicit --profile is the operator's choice: it is used.
+	code, _, stderr = run(t, "do", "resize", "coldcopy-cache", "--size", "db-s-1vcpu-2gb", "--dry-run", "--profile", "local", "--dial-timeout", "1s")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "fit check: cannot read the live memory")
+}

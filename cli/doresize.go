@@ -276,14 +276,16 @@ func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend
 	return rc, &fit, nil
 }
 
-// connectForFit uses --url or the profile when given, else the cluster's
-// own connection from the API.
+// connectForFit uses --url or --profile when given on the command line,
+// else the cluster's own connection from the API. A default profile or
+// $REDIS_URL is not taken: it may well name another server, and the fit
+// would then be judged on the wrong data.
 func (a *app) connectForFit(ctx context.Context, dc *dobackend.Client, cl *dobackend.Cluster) (*redisops.Client, error) {
 	s, err := a.conn.resolve(a.stderr)
 	if err != nil {
 		return nil, err
 	}
-	if !a.conn.changed("url") && s.profileName == "" && os.Getenv("REDIS_URL") == "" {
+	if !a.conn.changed("url") && a.conn.profile == "" {
 		if !a.conn.changed("tls-ca") {
 			s.opts.TLSCA = ""
 		}

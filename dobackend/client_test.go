@@ -246,3 +246,23 @@ func TestCheckBaseURL(t *testing.T) {
 		assert.Contains(t, err.Error(), why, in)
 	}
 }
+
+func TestWaitRidesOutAFailedPollButNotAMissingCluster(t *testing.T) {
+	api := dotest.New(t)
+	api.SetPhases(0, 1)
+	c, _, _ := newClient(t, api.BaseURL())
+	ctx := context.Background()
+	require.NoError(t, c.Resize(ctx, dotest.CacheID, "db-s-2vcpu-4gb", 1))
+	// One whole poll fails (4 tries of 503), the next ones see the end.
+	api.FailNext("/v2/databases/"+dotest.CacheID, 4, dotest.Failure{Status: 503})
+	cl, err := c.WaitResized(ctx, dotest.CacheID, "db-s-2vcpu-4gb", 1, dobackend.WaitOptions{Interval: time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, "online", cl.Status)
+
+	require.NoError(t, c.Resize(ctx, dotest.StagingID, "db-s-4vcpu-8gb", 2))
+	api.FailNext("/v2/databases/"+dotest.StagingID, 1, dotest.Failure{Status: 404})
+	_, err = c.WaitResized(ctx, dotest.StagingID, "db-s-4vcpu-8gb", 2, dobackend.WaitOptions{Interval: time.Second})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "404 not found")
+	assert.Contains(t, err.Error(), "the resize goes on")
+}

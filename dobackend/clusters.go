@@ -412,6 +412,9 @@ type WaitOptions struct {
 	Progress func(c *Cluster, elapsed time.Duration)
 }
 
+// maxPollFailures ends a wait after this many failed polls in a row.
+const maxPollFailures = 5
+
 // ErrWaitTimeout: the wait stopped; the resize itself goes on.
 var ErrWaitTimeout = errors.New("stopped waiting: the resize goes on at DigitalOcean")
 
@@ -427,14 +430,28 @@ func (c *Client) WaitResized(ctx context.Context, id, size string, nodes int, o 
 		o.Timeout = 45 * time.Minute
 	}
 	start := time.Now()
+	failures := 0
+	var last *Cluster
 	for {
 		cl, err := c.Get(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w (wait cancelled after %s)", ErrWaitTimeout, time.Since(start).Round(time.Second))
+				return last, fmt.Errorf("%w (wait cancelled after %s)", ErrWaitTimeout, time.Since(start).Round(time.Second))
 			}
-			return nil, err
+			// A resize takes many minutes: a poll that failed after its own
+			// retries is tried again at the next interval, up to
+			// maxPollFailures in a row. Token and lookup errors end it.
+			failures++
+			transient := IsKind(err, KindServer) || IsKind(err, KindTimeout) || IsKind(err, KindRateLimited)
+			if !transient || failures >= maxPollFailures || time.Since(start) >= o.Timeout {
+				return last, fmt.Errorf("%w; the wait stopped: the resize goes on at DigitalOcean", err)
+			}
+			if err := c.opts.Sleep(ctx, o.Interval); err != nil {
+				return last, fmt.Errorf("%w (wait cancelled after %s)", ErrWaitTimeout, time.Since(start).Round(time.Second))
+			}
+			continue
 		}
+		failures, last = 0, cl
 		elapsed := time.Since(start)
 		if o.Progress != nil {
 			o.Progress(cl, elapsed)

@@ -237,7 +237,8 @@ func (m *Model) watched(msg watchedMsg) tea.Cmd {
 		if cl.Status == "online" && cl.Size == m.watchTo.Size && cl.Nodes == m.watchTo.Nodes {
 			m.watchDone = true
 			m.detail = cl
-			return tea.Batch(m.doneAuditCmd(m.watchEntry, m.watchStart),
+			m.loading = true // the list shows the new size too
+			return tea.Batch(m.doneAuditCmd(m.watchEntry, m.watchStart), m.listCmd(),
 				views.Flash(views.FlashInfo, fmt.Sprintf("resize done: %s is online as %s x%d", cl.Name, cl.Size, cl.Nodes)))
 		}
 	}
