@@ -60,7 +60,8 @@ is online at the new size (--wait-timeout bounds the wait; Ctrl-C stops the
 wait, never the resize). Audited: attempted, accepted, done or failed.
 
 Live memory is read over the cluster's own connection from the API (CA
-fetched, password in memory only), or over --url / the profile when given.`,
+fetched, password in memory only), or over --url / --profile when given on
+the command line (never a default profile or $REDIS_URL).`,
 		Args: exactArgs(1, "the cluster's name"),
 	}
 	fl := cmd.Flags()
