@@ -266,3 +266,19 @@ func TestWaitRidesOutAFailedPollButNotAMissingCluster(t *testing.T) {
 	assert.Contains(t, err.Error(), "404 not found")
 	assert.Contains(t, err.Error(), "the resize goes on")
 }
+
+func TestCancellingDuringAResizeRequestStillReadsItsAnswer(t *testing.T) {
+	api := dotest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The answer arrives after ctx ended: the resize was accepted, and the
+	// caller is told so rather than "cancelled".
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cancel()
+		time.Sleep(50 * time.Millisecond)
+		api.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	c, _, _ := newClient(t, proxy.URL)
+	require.NoError(t, c.Resize(ctx, dotest.CacheID, "db-s-2vcpu-4gb", 1))
+	assert.Equal(t, 1, api.Count("PUT", "/v2/databases/"+dotest.CacheID+"/resize"))
+}

@@ -391,8 +391,13 @@ func (c *Client) Resize(ctx context.Context, id, size string, nodes int) error {
 	if nodes < 1 || nodes > 3 {
 		return fmt.Errorf("node count %d: DigitalOcean offers 1 to 3 nodes (a primary and up to two standbys)", nodes)
 	}
-	err := c.call(ctx, "resize", false, func(ctx context.Context) (*godo.Response, error) {
-		return c.api.Databases.Resize(ctx, id, &godo.DatabaseResizeRequest{SizeSlug: size, NumNodes: nodes})
+	err := c.call(ctx, "resize", false, func(actx context.Context) (*godo.Response, error) {
+		// A request on the wire is not cancelled with ctx: its answer is
+		// what tells whether the resize was accepted. Ending ctx still
+		// stops a rate-limit wait, when nothing was accepted.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(actx), c.opts.RequestTimeout)
+		defer cancel()
+		return c.api.Databases.Resize(rctx, id, &godo.DatabaseResizeRequest{SizeSlug: size, NumNodes: nodes})
 	})
 	var e *APIError
 	if errors.As(err, &e) && (e.Kind == KindServer || e.Kind == KindTimeout) {

@@ -126,12 +126,15 @@ func IsKind(err error, k Kind) bool {
 // classify turns a godo error into an APIError with the token scrubbed.
 func (c *Client) classify(ctx context.Context, op string, resp *godo.Response, err error) *APIError {
 	e := &APIError{Op: op}
-	if ctx.Err() != nil {
-		e.Kind = KindCancelled
-		return e
-	}
 	var er *godo.ErrorResponse
-	if errors.As(err, &er) && er.Response != nil {
+	// An answer is classified by its status even when ctx ended meanwhile
+	// (a resize's answer is read after Ctrl-C).
+	if !errors.As(err, &er) || er.Response == nil {
+		if ctx.Err() != nil {
+			e.Kind = KindCancelled
+			return e
+		}
+	} else {
 		e.Status = er.Response.StatusCode
 		e.Message = clean(scrub(er.Message, c.token), 300)
 		if e.Message == "" && er.NestedError != nil {
