@@ -151,7 +151,7 @@ func TestClusterTabListDetailsWizardResizeOnline(t *testing.T) {
 	// Details of the staging cluster (second row).
 	press(tm, "j", "enter")
 	waitScreen(t, tm, "details", has("eviction:    allkeys_lru", "trusted:     tag coldcopy-app", "pending: Update TLS certificates",
-		"the console is connected to this cluster"))
+		"live memory: used", "(the console is connected to this cluster)"))
 
 	// The wizard: redis options with 2 nodes; the current size is 4gb.
 	press(tm, "s")

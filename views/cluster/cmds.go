@@ -31,7 +31,8 @@ type (
 		eviction string
 		firewall []dobackend.FirewallRule
 		err      error
-		partial  map[string]string // detail → why it is missing
+		partial  map[string]string   // detail → why it is missing
+		use      *redisops.MemoryUse // live, when the console is connected to it
 	}
 	wizardMsg struct {
 		pane    uint64
@@ -73,8 +74,9 @@ func (m *Model) listCmd() tea.Cmd {
 	}
 }
 
-func (m *Model) detailCmd(id string) tea.Cmd {
-	dc, pane := m.dc, m.id
+func (m *Model) detailCmd(cl *dobackend.Cluster) tea.Cmd {
+	dc, pane, rc, id := m.dc, m.id, m.c.Client, cl.ID
+	connected := m.connectedTo(cl)
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
@@ -89,6 +91,11 @@ func (m *Model) detailCmd(id string) tea.Cmd {
 		}
 		if msg.firewall, err = dc.Firewall(ctx, id); err != nil {
 			msg.partial["trusted sources"] = err.Error()
+		}
+		if connected {
+			if msg.use, err = rc.MemoryUse(ctx); err != nil {
+				msg.partial["live memory"] = redisops.Describe(err)
+			}
 		}
 		return msg
 	}

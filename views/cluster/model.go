@@ -75,6 +75,7 @@ type Model struct {
 	eviction  string
 	firewall  []dobackend.FirewallRule
 	partial   map[string]string
+	liveUse   *redisops.MemoryUse // used memory of the cluster, when connected to it
 	detailErr error
 
 	options *dobackend.SizeOptions
@@ -158,6 +159,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.detailErr = msg.err
 		if msg.err == nil {
 			m.detail, m.eviction, m.firewall, m.partial = msg.cluster, msg.eviction, msg.firewall, msg.partial
+			m.liveUse = msg.use
 		}
 	case wizardMsg:
 		if msg.pane != m.id {
@@ -322,8 +324,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Open):
 			if i := m.cursor.Cursor; i < len(m.clusters) {
 				m.mode, m.loading, m.detail, m.detailErr = modeDetail, true, &m.clusters[i], nil
-				m.eviction, m.firewall, m.partial = "", nil, nil
-				return m.detailCmd(m.clusters[i].ID)
+				m.eviction, m.firewall, m.partial, m.liveUse = "", nil, nil, nil
+				return m.detailCmd(&m.clusters[i])
 			}
 		}
 	case modeDetail:
@@ -332,7 +334,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.mode = modeList
 		case key.Matches(msg, k.Refresh):
 			m.loading = true
-			return m.detailCmd(m.detail.ID)
+			return m.detailCmd(m.detail)
 		case msg.String() == "s" && !m.c.ReadOnly && !m.loading:
 			if m.detail.Status != "online" {
 				return views.Flash(views.FlashWarn, fmt.Sprintf("%s is %s: a resize is accepted only when it is online", m.detail.Name, m.detail.Status))

@@ -62,6 +62,9 @@ func (m *Model) viewList() []string {
 		if c.Public != nil {
 			host = c.Public.Host
 		}
+		if m.connectedTo(&c) {
+			host += "  (connected)"
+		}
 		line := widgets.Fit(fmt.Sprintf("%-24s %-12s %-6s %-18s %-5d %-9s %s", decode.DisplayKey(c.Name), c.Engine+" "+c.Version, c.Region, c.Size, c.Nodes, c.Status, host), m.width)
 		if i == m.cursor.Cursor {
 			line = s.Selected.Render(line)
@@ -121,7 +124,11 @@ func (m *Model) viewDetail() []string {
 		lines = append(lines, s.Dim.Render(what+" unavailable: "+why))
 	}
 	if m.connectedTo(c) {
-		lines = append(lines, s.Dim.Render("the console is connected to this cluster"))
+		live := "the console is connected to this cluster"
+		if u := m.liveUse; u != nil {
+			live = fmt.Sprintf("live memory: used %s, peak %s, maxmemory %s (the console is connected to this cluster)", fmtBytes(u.Used), fmtBytes(u.Peak), fmtBytes(u.MaxMemory))
+		}
+		lines = append(lines, widgets.WrapText(live, m.width)...)
 	}
 	if m.c.ReadOnly {
 		lines = append(lines, "", s.Dim.Render("read-only: resize and eviction policy changes are removed"))
