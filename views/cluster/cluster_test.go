@@ -264,3 +264,35 @@ func TestClusterTabChangesTheEvictionPolicyAfterTheTypedName(t *testing.T) {
 	assert.Equal(t, audit.Done, entries[1].Outcome)
 	assert.Equal(t, "allkeys_lru → volatile_ttl", entries[1].Target)
 }
+
+// Without live memory (the console is on another server) the wizard still
+// lists the sizes, n cycles the node counts on offer, and any choice is
+// refused with the reason.
+func TestClusterWizardWithoutLiveMemoryRefusesAndCyclesNodeCounts(t *testing.T) {
+	api := dotest.New(t)
+	dc, err := dobackend.New(dobackend.Options{Token: dobackend.NewToken(dotest.Token, "test"), BaseURL: api.BaseURL()})
+	require.NoError(t, err)
+	srv := redistest.Standalone(t)
+	c := viewtest.NewCommon(viewtest.Connect(t, srvOpts(srv.URL())), false)
+	pane := cluster.New(c, dc, "")
+	h := viewtest.Start(t, pane, 110, 20)
+	view := func() string { return ansi.Strip(pane.View()) }
+	h.Until("listed", func() bool { return len(pane.Clusters()) == 2 })
+	h.Dispatch(tea.KeyPressMsg{Code: tea.KeyEnter})
+	h.Until("details", func() bool { return strings.Contains(view(), "eviction:") })
+	h.Dispatch(tea.KeyPressMsg{Code: 's', Text: "s"})
+	h.Until("wizard", func() bool { return strings.Contains(view(), "SIZE") })
+	assert.Contains(t, view(), "no fit check: the console is connected to "+srv.Addr+", not to coldcopy-cache")
+	assert.Contains(t, view(), "db-s-16vcpu-64gb     1")
+
+	h.Dispatch(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	assert.Contains(t, view(), "db-s-16vcpu-64gb     2")
+	h.Dispatch(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	assert.Contains(t, view(), "db-s-2vcpu-4gb       3")
+	assert.NotContains(t, view(), "db-s-1vcpu-1gb       3", "not offered with 3 nodes")
+
+	h.Dispatch(tea.KeyPressMsg{Code: tea.KeyEnter})
+	assert.Contains(t, view(), "refused: the fit cannot be checked")
+	assert.False(t, pane.Capturing(), "no confirmation opened")
+	assert.Zero(t, api.Count("PUT", "/v2/databases/"+dotest.CacheID+"/resize"))
+}
