@@ -96,6 +96,9 @@ func New(o Options) (*Client, error) {
 	transport := &boundedTransport{base: http.DefaultTransport}
 	hc := oauth2.NewClient(context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: transport}),
 		oauth2.StaticTokenSource(&oauth2.Token{AccessToken: o.Token.value}))
+	// No redirects: oauth2's transport adds the token to every request it
+	// sends, a redirected one to another host (or to plain http) included.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	// No hc.Timeout: http.Client would cancel through oauth2's deprecated
 	// CancelRequest, which logs to stderr. call bounds each attempt with a
 	// context instead.

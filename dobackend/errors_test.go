@@ -187,3 +187,23 @@ func TestTheTokenNeverReachesErrorsOrNotes(t *testing.T) {
 		assert.NotContains(t, s, dotest.Token)
 	}
 }
+
+// A redirect is not followed: the token would go along to wherever it
+// points.
+func TestRedirectsAreNotFollowedWithTheToken(t *testing.T) {
+	var leaked string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Get("Authorization")
+		_, _ = w.Write([]byte(`{"databases":[]}`))
+	}))
+	defer elsewhere.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer api.Close()
+	c, _, _ := newClient(t, api.URL)
+	_, err := c.Clusters(context.Background())
+	msg := oneLine(t, err)
+	assert.Contains(t, msg, "302 Found")
+	assert.Empty(t, leaked)
+}
