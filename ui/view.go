@@ -145,22 +145,75 @@ func (m *Model) box(content string, w, h int, title string, focused bool) string
 	return sb.String()
 }
 
+// tabLine shows the tabs that fit around the active one; "<" or ">"
+// (‹ › with UTF-8) says more tabs lie that way. Tabs 1-9 carry the number
+// that goes to them.
 func (m *Model) tabLine() string {
 	st := m.common.Styles
-	var parts []string
+	labels := make([]string, len(m.tabs))
 	for i, t := range m.tabs {
-		label := fmt.Sprintf("%d %s", i+1, t.Title)
+		label := t.Title
+		if i < 9 {
+			label = fmt.Sprintf("%d %s", i+1, t.Title)
+		}
 		if i == m.active {
-			parts = append(parts, st.TabActive.Render(label))
+			labels[i] = st.TabActive.Render(label)
 		} else {
-			parts = append(parts, st.Tab.Render(label))
+			labels[i] = st.Tab.Render(label)
 		}
 	}
-	line := strings.Join(parts, " ")
+	hint := ""
 	if len(m.tabs) > 1 {
-		line += st.Dim.Render("  [ ] switch")
+		hint = st.Dim.Render("  [ ] switch")
 	}
-	return fit(line, m.width)
+	line := strings.Join(labels, " ")
+	if ansi.StringWidth(line+hint) <= m.width {
+		return fit(line+hint, m.width)
+	}
+	if ansi.StringWidth(line) <= m.width {
+		return fit(line, m.width)
+	}
+	return fit(tabWindow(labels, m.active, m.width, st.Glyphs.MoreLeft, st.Glyphs.MoreRight, st.Dim.Render), m.width)
+}
+
+// tabWindow is the widest run of labels around active that fits in width
+// with the markers for the tabs left out on either side; it grows to the
+// right first, so the next tab is the one in view.
+func tabWindow(labels []string, active, width int, moreLeft, moreRight string, dim func(...string) string) string {
+	widthOf := func(lo, hi int) int { // labels[lo..hi] with markers
+		w := hi - lo
+		for i := lo; i <= hi; i++ {
+			w += ansi.StringWidth(labels[i])
+		}
+		if lo > 0 {
+			w += ansi.StringWidth(moreLeft) + 1
+		}
+		if hi < len(labels)-1 {
+			w += ansi.StringWidth(moreRight) + 1
+		}
+		return w
+	}
+	lo, hi := active, active
+	for grew := true; grew; {
+		grew = false
+		if hi+1 < len(labels) && widthOf(lo, hi+1) <= width {
+			hi++
+			grew = true
+		}
+		if lo > 0 && widthOf(lo-1, hi) <= width {
+			lo--
+			grew = true
+		}
+	}
+	var sb strings.Builder
+	if lo > 0 {
+		sb.WriteString(dim(moreLeft) + " ")
+	}
+	sb.WriteString(strings.Join(labels[lo:hi+1], " "))
+	if hi < len(labels)-1 {
+		sb.WriteString(" " + dim(moreRight))
+	}
+	return sb.String()
 }
 
 // helpLine is the short help of the focused pane plus the global keys.
