@@ -14,6 +14,7 @@ package inspector
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -256,6 +257,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.onTick(msg)
 	case editDoneMsg:
 		return m.editDone(msg)
+	case views.ConnRestoredMsg:
+		// The server may have restarted or been emptied meanwhile.
+		return m.refreshShown()
+	case views.KeysChangedMsg:
+		if msg.All || slices.Contains(msg.Keys, m.key) {
+			return m.refreshShown()
+		}
 	case tea.PasteMsg:
 		if m.ed.inputTTL {
 			m.insertTTL(msg.Content)
@@ -455,10 +463,27 @@ func (m *Model) onTick(msg ttlTickMsg) tea.Cmd {
 		return nil
 	}
 	m.ticking = false
-	if !m.shown || m.expiresAt.IsZero() || !m.now().Before(m.expiresAt) {
+	if !m.shown || m.expiresAt.IsZero() {
 		return nil // stopped; the next key with a TTL, or SetShown(true), restarts it
 	}
+	if !m.now().Before(m.expiresAt) {
+		// The countdown ran out: ask the server, which says whether the
+		// key is gone (or was given a new TTL meanwhile).
+		return m.refreshShown()
+	}
 	return m.ensureTick()
+}
+
+// refreshShown reloads the key shown, keeping the view while it loads; a
+// key that no longer exists then says so. An edit's own reload is enough.
+func (m *Model) refreshShown() tea.Cmd {
+	if !m.opened || m.c.Client == nil || m.loading {
+		return nil
+	}
+	if m.report == nil && !m.gone && m.err == nil {
+		return nil
+	}
+	return m.request(loadRefresh, "", 0)
 }
 
 // isCollection: the value is shown as a table of members.

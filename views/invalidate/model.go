@@ -298,7 +298,7 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	}
 	// What was previewed is stale now.
 	m.preview = nil
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{views.KeysChanged(true)} // the keys pane and inspector refresh
 	switch {
 	case msg.blocked != nil:
 		m.runErr = msg.blocked

@@ -272,6 +272,7 @@ func (m *Model) statusLine() string {
 		if !m.result.Complete {
 			text += " (scan stopped early)"
 		}
+		text += m.staleness()
 	default:
 		if m.c.Client == nil {
 			text = "not connected"
@@ -305,6 +306,24 @@ func (m *Model) statusLine() string {
 		text = ansi.Truncate(text, m.width, ell)
 	}
 	return st.Render(text)
+}
+
+// staleness says how old the count is once that matters, and the
+// server's own count (DBSIZE, refreshed twice a minute) when it differs:
+// " 4m ago · now 70,210". A MATCH or TYPE filter makes DBSIZE
+// incomparable, so then only the age is shown.
+func (m *Model) staleness() string {
+	if m.countedAt.IsZero() {
+		return ""
+	}
+	out := ""
+	if age := m.now().Sub(m.countedAt); age >= time.Minute {
+		out = " " + views.TTLShort(age) + " ago"
+	}
+	if m.match == "" && m.typ == "" && m.dbsize >= 0 && m.dbsizeAt.After(m.countedAt) && m.dbsize != int64(m.st.len()) {
+		out += " · now " + views.Commas(m.dbsize)
+	}
+	return out
 }
 
 func (m *Model) openInput(mode inputMode) tea.Cmd {
