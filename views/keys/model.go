@@ -82,9 +82,9 @@ type Model struct {
 	dbsizeAt   time.Time
 	dbsizeBusy bool
 	dbsizeSeq  uint64 // the refresh tick pending, 0 for none
-	allow   int   // current cap
-	match   string
-	typ     string // "" for all types
+	allow      int    // current cap
+	match      string
+	typ        string // "" for all types
 
 	// Loaded keys.
 	tree    *redisops.NamespaceTree
@@ -252,8 +252,8 @@ type (
 	ttlTickMsg struct{ seq uint64 }
 	// dbsizeTickMsg starts the next DBSIZE refresh.
 	dbsizeTickMsg struct{ seq uint64 }
-	selectMsg  struct{ seq uint64 }
-	metaMsg    struct {
+	selectMsg     struct{ seq uint64 }
+	metaMsg       struct {
 		seq, scan uint64
 		idx       []int32
 		res       []redisops.ScannedKey
