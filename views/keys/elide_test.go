@@ -1,0 +1,29 @@
+package keys
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/stretchr/testify/assert"
+)
+
+// At 80 columns the keys pane is 30 cells wide: keys sharing a long start
+// must still be told apart by their ends.
+func TestNarrowRowsKeepTheDistinguishingEnd(t *testing.T) {
+	h := newHarness(t, nil, 30, 6)
+	keys := []string{"hubspot:contact:48239482", "hubspot:contact:48239483", "hubspot:contact:48239484"}
+	h.Dispatch(h.m.ScanBatch(keys...))
+	h.Dispatch(h.m.ScanDone())
+	h.Key("t") // flat
+	h.settle()
+	lines := strings.Split(ansi.Strip(h.m.View()), "\n")
+	seen := map[string]bool{}
+	for i, k := range keys {
+		row := strings.Fields(lines[i])[0]
+		assert.True(t, strings.HasSuffix(row, k[len(k)-8:]), "row %q keeps the id of %s", row, k)
+		assert.Contains(t, row, "…")
+		seen[row] = true
+	}
+	assert.Len(t, seen, 3, "every row reads differently")
+}
