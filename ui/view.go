@@ -32,6 +32,14 @@ func (m *Model) View() tea.View {
 
 // Render is the screen as a string (tests and golden files use it).
 func (m *Model) Render() string {
+	screen := m.screen()
+	if m.common.Styles.Opts.ASCII {
+		screen = toASCII(screen)
+	}
+	return screen
+}
+
+func (m *Model) screen() string {
 	if m.width < minWidth || m.height < minHeight {
 		return m.tooSmall()
 	}

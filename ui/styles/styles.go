@@ -140,9 +140,11 @@ func New(o Options) *Styles {
 		s.Pane = s.Pane.BorderForeground(c(muted))
 		s.PaneFocused = s.PaneFocused.BorderForeground(c(accent))
 	} else {
+		// Without colour the focused pane has a heavier line, never a
+		// block character (which reads as a rendering fault).
 		s.PaneFocused = lipgloss.NewStyle().Border(lipgloss.ThickBorder())
 		if o.ASCII {
-			s.PaneFocused = lipgloss.NewStyle().Border(lipgloss.BlockBorder())
+			s.PaneFocused = lipgloss.NewStyle().Border(FocusedASCIIBorder)
 		}
 	}
 	s.PaneTitle = lipgloss.NewStyle().Bold(true)
@@ -177,6 +179,14 @@ func New(o Options) *Styles {
 	s.JSONNull = fg(muted)
 	s.JSONPunct = lipgloss.NewStyle()
 	return s
+}
+
+// FocusedASCIIBorder marks the focused pane when neither colour nor
+// UTF-8 is available: double lines of "=" and "#" sides.
+var FocusedASCIIBorder = lipgloss.Border{
+	Top: "=", Bottom: "=", Left: "#", Right: "#",
+	TopLeft: "#", TopRight: "#", BottomLeft: "#", BottomRight: "#",
+	MiddleLeft: "#", MiddleRight: "#", Middle: "=", MiddleTop: "=", MiddleBottom: "=",
 }
 
 // TypeStyle is the style of a Redis type name (unknown types are dim).
