@@ -261,18 +261,38 @@ func (m *Model) flashLine() string {
 	return fit(style.Render(ansi.Truncate(m.flash.text, m.width, "…")), m.width)
 }
 
-// helpScreen is the full help: the focused pane's groups, then the global
-// keys. Any of ?, esc or q closes it.
-func (m *Model) helpScreen() string {
+// helpGroups are the bindings of the ? screen: the focused pane's
+// groups, then the global keys. Refresh is not global: each pane lists its
+// own r (refresh, poll now, recipes), so it is never listed twice.
+func (m *Model) helpGroups() [][]key.Binding {
 	km := m.common.Keys
 	var groups [][]key.Binding
 	if p := m.focused(); p != nil {
 		groups = append(groups, p.FullHelp()...)
 	}
-	groups = append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.GoTab, km.Refresh, km.Help, km.Quit, km.ForceQuit})
+	return append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.GoTab, km.Help, km.Quit, km.ForceQuit})
+}
+
+// helpTitle names what the help is for: the tab, and the focused pane
+// when the tab has more than one.
+func (m *Model) helpTitle() string {
+	if m.active >= len(m.tabs) {
+		return "cachedeck keys"
+	}
+	t := m.tabs[m.active]
+	title := t.Title + " tab keys"
+	if len(t.Panes) > 1 && m.focus < len(t.Titles) {
+		title = t.Title + " tab, " + t.Titles[m.focus] + " pane keys"
+	}
+	return title
+}
+
+// helpScreen is the full help of the focused tab and pane. Any of ?, esc
+// or q closes it.
+func (m *Model) helpScreen() string {
 	hm := m.helpModel()
-	body := hm.FullHelpView(groups)
-	title := m.common.Styles.Header.Render("cachedeck — keys") + m.common.Styles.Dim.Render("   (? or esc to close)")
+	body := hm.FullHelpView(m.helpGroups())
+	title := m.common.Styles.Header.Render(m.helpTitle()) + m.common.Styles.Dim.Render("   (? or esc to close)")
 	lines := append([]string{title, ""}, strings.Split(body, "\n")...)
 	out := make([]string, m.height)
 	for i := range out {
