@@ -27,3 +27,26 @@ func TestNarrowRowsKeepTheDistinguishingEnd(t *testing.T) {
 	}
 	assert.Len(t, seen, 3, "every row reads differently")
 }
+
+func TestSubstringMatch(t *testing.T) {
+	for _, tc := range []struct {
+		s, q string
+		want bool
+	}{
+		{"Lead:ABC:1", "abc", true},
+		{"lead:abc:1", "a:1", false},
+		{"lead:abc:1", "c:1", true},
+		{"user:😀:1", "😀:", true},
+		{"user:ÉTÉ", "été", true},
+		{"short", "longer query", false},
+		{"anything", "", true},
+	} {
+		q, fz := parseQuery(tc.q)
+		assert.False(t, fz)
+		assert.Equal(t, tc.want, substring(tc.s, q), "%q in %q", tc.q, tc.s)
+	}
+	q, fz := parseQuery("~lac1")
+	assert.True(t, fz)
+	assert.True(t, matcher(fz)("lead:abc:1", q))
+	assert.False(t, matcher(false)("lead:abc:1", q))
+}

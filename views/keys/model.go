@@ -1,6 +1,6 @@
 // Package keys is the keys pane: the namespace tree and the key list of the
 // server, built from a background SCAN that never blocks the keyboard, with
-// server-side (MATCH, TYPE) and local fuzzy filters, and type and TTL
+// server-side (MATCH, TYPE) and local (substring, or fuzzy) filters, and type and TTL
 // fetched lazily for the rows on screen.
 package keys
 

@@ -306,6 +306,9 @@ func (m *Model) statusLine() string {
 	}
 	if f := &m.filter; f.query != "" {
 		t := "filter " + strconv.Quote(f.query) + " "
+		if f.fuzzy {
+			t = "fuzzy " + strconv.Quote(strings.TrimPrefix(f.query, fuzzyMark)) + " "
+		}
 		if f.ready {
 			t += views.Commas(int64(f.matches)) + " of " + loaded
 		} else {
@@ -352,7 +355,7 @@ func (m *Model) openInput(mode inputMode) tea.Cmd {
 		m.input.SetValue(m.match)
 	case inputFilter:
 		m.input.Prompt = "filter: "
-		m.input.Placeholder = "fuzzy, over the loaded keys"
+		m.input.Placeholder = "text in the loaded keys (" + fuzzyMark + "abc: fuzzy)"
 		m.input.SetValue(m.filter.query)
 	}
 	return nil
