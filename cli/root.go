@@ -91,7 +91,9 @@ Every action also exists as a headless subcommand with JSON output.`,
 		defer c.Close()
 		return openConsole(cmd.Context(), c, s, a.auditPath())
 	})
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%v; see '%s --help'", err, cmd.CommandPath())
+	})
 	a.conn.register(root.PersistentFlags())
 	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd(), a.statsCmd(), a.slowlogCmd(), a.memoryCmd(), a.invalidateCmd(), a.restoreCmd())
 	return root
