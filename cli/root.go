@@ -37,9 +37,11 @@ type app struct {
 }
 
 // Main runs cachedeck with args (without the program name) and returns the
-// exit code. Ctrl-C cancels the running command's context.
+// exit code. Ctrl-C cancels the running command's context, and so do
+// SIGTERM and SIGHUP (an SSH session that drops): a clean exit that still
+// writes every audit outcome, never a crash.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return MainContext(ctx, args, stdout, stderr)
 }

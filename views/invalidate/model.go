@@ -64,6 +64,8 @@ type (
 type Model struct {
 	c       *views.Common
 	id      uint64
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 	width   int
 	height  int
 	focused bool
@@ -137,8 +139,15 @@ func (m *Model) Stop() {
 	if !m.job.stop() && m.job.audit.abandon() {
 		m.job.waitEnded(stopWait) // its own outcome line is being written
 	}
+	if e, ok := m.job.audit.finalEntry(); ok {
+		m.exitLines = append(m.exitLines, exitLine(e, m.c.AuditFile()))
+	}
 	m.job = nil
 }
+
+// ExitReport is the outcome of the runs that quitting the console
+// stopped, one line each, for the terminal once the screen is gone.
+func (m *Model) ExitReport() []string { return m.exitLines }
 
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run in
 // progress exactly as esc does.
