@@ -62,13 +62,13 @@ type (
 
 // Model is the invalidation pane. It implements views.Pane.
 type Model struct {
-	c       *views.Common
-	id      uint64
+	c  *views.Common
+	id uint64
 	// exitLines: the outcome of runs stopped by quitting (ExitReport).
 	exitLines []string
-	width   int
-	height  int
-	focused bool
+	width     int
+	height    int
+	focused   bool
 
 	// rate is the form's last line: keys/s for an invalidation and a
 	// restore (empty or 0: the governor alone paces them). runRate is the
