@@ -127,7 +127,8 @@ type Model struct {
 	hits      []int // table search: matching rows
 	matchIdx  int
 
-	ed edits
+	ed    edits
+	watch watchState
 }
 
 // New returns an empty inspector; it shows a key once it receives a
@@ -145,6 +146,7 @@ func New(c *views.Common) *Model {
 		timeout:  DefaultTimeout,
 		debounce: DefaultDebounce,
 		tick:     tea.Tick,
+		watch:    watchState{tick: tea.Tick},
 		member:   -1,
 		wrap:     true,
 	}
@@ -235,7 +237,7 @@ func (m *Model) SetFocused(focused bool) { m.focused = focused }
 // pane is shown. It starts shown, so that it works without a frame too.
 func (m *Model) SetShown(shown bool) tea.Cmd {
 	m.shown = shown
-	return m.ensureTick()
+	return tea.Batch(m.ensureTick(), m.ensureWatch())
 }
 
 // Capturing implements views.Pane: true while the search box, an edit
@@ -255,6 +257,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.loaded(msg)
 	case ttlTickMsg:
 		return m.onTick(msg)
+	case watchTickMsg:
+		return m.onWatchTick(msg)
+	case watchMsg:
+		return m.onWatch(msg)
 	case editDoneMsg:
 		return m.editDone(msg)
 	case views.ConnRestoredMsg:
@@ -384,7 +390,7 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 	if refresh && m.query != "" {
 		m.research(false)
 	}
-	return m.ensureTick()
+	return tea.Batch(m.ensureTick(), m.ensureWatch())
 }
 
 // appendPage adds the next page of members, dropping those SCAN returned

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -52,4 +53,37 @@ func TestShownKeyRefreshesAfterChange(t *testing.T) {
 		assert.True(t, m.Gone(), "the key expired: the inspector says so instead of a frozen 'expired'")
 		assert.Contains(t, plain(m), "no such key")
 	})
+}
+
+// Changes by other clients are noticed by the periodic TYPE+PTTL check:
+// the key is reloaded only when the server disagrees with the screen.
+func TestWatchNoticesChangesByOthers(t *testing.T) {
+	c := seeded(t)
+	ctx := context.Background()
+	rdb := c.Redis()
+	require.NoError(t, rdb.Set(ctx, "watched", `{"v":1}`, time.Hour).Err())
+	m, clk := newTestModel(t, c, 80, 24)
+	open(t, m, "watched")
+	check := func() []tea.Msg {
+		m.watch.armed = false // the test is the clock: fire the check now
+		return drive(t, m, m.Update(watchTickMsg{gen: m.watch.gen}))
+	}
+
+	seq := m.seq
+	check()
+	assert.Equal(t, seq, m.seq, "nothing changed: no reload")
+
+	clk.Add(10 * time.Minute) // the countdown and the server agree: no reload
+	require.NoError(t, rdb.Expire(ctx, "watched", 50*time.Minute).Err())
+	check()
+	assert.Equal(t, seq, m.seq)
+
+	require.NoError(t, rdb.Persist(ctx, "watched").Err())
+	check()
+	assert.Greater(t, m.seq, seq, "the TTL was removed elsewhere: reloaded")
+	assert.Contains(t, plain(m), "ttl none")
+
+	require.NoError(t, rdb.Unlink(ctx, "watched").Err())
+	check()
+	assert.True(t, m.Gone(), "deleted elsewhere: the inspector says the key is gone")
 }
