@@ -50,3 +50,28 @@ func TestSubstringMatch(t *testing.T) {
 	assert.True(t, matcher(fz)("lead:abc:1", q))
 	assert.False(t, matcher(false)("lead:abc:1", q))
 }
+
+// BenchmarkFilterMatch1MKeys: one pass of the local filter over a million
+// ColdCopy-shaped keys (what a background filter command does), substring
+// (the default) and fuzzy.
+func BenchmarkFilterMatch1MKeys(b *testing.B) {
+	var st store
+	for _, k := range coldcopyKeys(1_000_000, 0) {
+		st.add(k, 0)
+	}
+	snap := st.snapshot()
+	for _, mode := range []struct {
+		name  string
+		query string
+	}{{"substring", "lead_score"}, {"fuzzy", "~lscore"}} {
+		b.Run(mode.name, func(b *testing.B) {
+			q, fz := parseQuery(mode.query)
+			bits := make([]uint64, (snap.n+63)>>6)
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(bits)
+				matchKeys(snap, 0, q, fz, bits, nil)
+			}
+		})
+	}
+}
