@@ -70,3 +70,16 @@ func TestStatsJSONExplainsEveryNull(t *testing.T) {
 	assert.Contains(t, unavailable["hit_rate"], "no key reads")
 	assert.Positive(t, nulls)
 }
+
+// Where CONFIG is renamed away (as on a hardened droplet) the database
+// count is unknown: the line says so instead of guessing.
+func TestDBOutOfRangeWithoutConfig(t *testing.T) {
+	cleanEnv(t)
+	srv := redistest.Restricted(t)
+	code, _, stderr := run(t, "scan", "--db", "99", "--url", "redis://"+srv.Addr, "--password-file", pwFile(t, srv.DefaultPassword))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "database 99 does not exist on this server")
+	assert.Contains(t, stderr, "CONFIG refused")
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	assert.NotContains(t, stderr, srv.DefaultPassword)
+}
