@@ -20,8 +20,12 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdextrautils >/dev/null; \
 	}
 
+# The first build downloads and compiles every dependency (about a minute
+# on a small machine) and prints nothing meanwhile: say so first.
 build:
-	$(GO) build -o $(BIN) .
+	@echo "building $(BIN) (the first build downloads and compiles the Go modules: about a minute; later builds take seconds)"
+	@$(GO) build -o $(BIN) .
+	@echo "built $(BIN)"
 
 # The README's test command: vet, then every test with the race detector.
 test: deps
@@ -29,6 +33,7 @@ test: deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 demo: deps build
+	@echo "starting a throwaway redis-server and seeding it with ColdCopy-shaped keys (removed when you quit)"
 	./$(BIN) demo
 
 # Benchmarks measure cachedeck and the baseline tools (redis-cli) in the

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ func (a *app) demoCmd() *cobra.Command {
 			return err
 		}
 		ctx := cmd.Context()
+		removeStaleDemoDirs(time.Now(), a.stderr)
 		srv, err := redisproc.Start(ctx, redisproc.Config{})
 		if err != nil {
 			return fmt.Errorf("demo: start redis-server: %w", err)

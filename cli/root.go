@@ -37,9 +37,11 @@ type app struct {
 }
 
 // Main runs cachedeck with args (without the program name) and returns the
-// exit code. Ctrl-C cancels the running command's context.
+// exit code. Ctrl-C cancels the running command's context, and so do
+// SIGTERM and SIGHUP (an SSH session that drops): a clean exit that still
+// writes every audit outcome, never a crash.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return MainContext(ctx, args, stdout, stderr)
 }
@@ -91,7 +93,9 @@ Every action also exists as a headless subcommand with JSON output.`,
 		defer c.Close()
 		return openConsole(cmd.Context(), c, s, a.auditPath())
 	})
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%v; see '%s --help'", err, cmd.CommandPath())
+	})
 	a.conn.register(root.PersistentFlags())
 	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd(), a.statsCmd(), a.slowlogCmd(), a.memoryCmd(), a.invalidateCmd(), a.restoreCmd())
 	root.AddCommand(a.doCmd())

@@ -37,6 +37,10 @@ func (a *app) scanCmd() *cobra.Command {
 		if opts.Count <= 0 || opts.Limit < 0 {
 			return usagef("--count must be positive and --limit 0 or more")
 		}
+		var err error
+		if opts.Type, err = checkScanType(opts.Type); err != nil {
+			return err
+		}
 		c, _, err := a.connect(cmd.Context())
 		if err != nil {
 			return err

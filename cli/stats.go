@@ -291,6 +291,7 @@ func toNodeStatsJSON(s redisops.Stats) nodeStatsJSON {
 			out.Unavailable[k] = v
 		}
 	}
+	explainNulls(&out)
 	return out
 }
 

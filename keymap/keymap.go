@@ -32,7 +32,7 @@ type KeyMap struct {
 
 	// Keys pane.
 	Open         key.Binding
-	Filter       key.Binding // local fuzzy filter over loaded keys
+	Filter       key.Binding // local filter over loaded keys: substring, ~ for fuzzy
 	ServerFilter key.Binding // MATCH glob, restarts the scan
 	TypeFilter   key.Binding // cycles the TYPE filter
 	ToggleTree   key.Binding // tree / flat list

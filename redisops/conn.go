@@ -131,6 +131,9 @@ func Connect(ctx context.Context, o ConnOptions) (*Client, error) {
 			c.PingRefused = true
 		} else {
 			_ = single.Close()
+			if isDBOutOfRange(err) {
+				return nil, c.scrub(dbOutOfRange(dialCtx, opts, opts.DB, addr))
+			}
 			return nil, c.scrub(explainConnError(err, addr, wantTLS, opts.Username))
 		}
 	}

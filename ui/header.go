@@ -4,49 +4,114 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
-// headerLine: profile (red for production), address, server and version,
-// role, db, topology, live latency, and badges.
+// headerField is one droppable part of the header; when the line is too
+// wide the field with the lowest keep is dropped first.
+type headerField struct {
+	text  string
+	keep  int
+	short string // tried before the field is dropped ("" if none)
+}
+
+// headerLine: the informative fields (profile, address, server and
+// version, role, db, topology, live latency), then the badges that change
+// what the operator may do: PRODUCTION, READ-ONLY, DISCONNECTED. The
+// badges are shown at every width; the fields give way to them, least
+// useful first.
 func (m *Model) headerLine() string {
 	st := m.common.Styles
 	sep := st.Dim.Render(" │ ")
 	if st.Opts.ASCII {
 		sep = st.Dim.Render(" | ")
 	}
-	var parts []string
-	parts = append(parts, st.Header.Render("cachedeck"))
-	if m.opts.ProfileName != "" {
-		name := m.opts.ProfileName
-		if m.opts.Production {
-			parts = append(parts, st.HeaderProd.Render(name+" (production)"))
-		} else {
-			parts = append(parts, st.Header.Render(name))
-		}
+	var badges []string
+	if m.opts.Production {
+		badges = append(badges, st.BadgeProd.Render("PRODUCTION"))
 	}
-	parts = append(parts, m.addr())
-	if c := m.opts.Client; c != nil {
-		if s := serverLabel(c.Server.Product, c.Server.Version); s != "" {
-			parts = append(parts, s)
-		}
-		if c.Server.Role != "" {
-			parts = append(parts, c.Server.Role)
-		}
-		if c.IsCluster() {
-			parts = append(parts, "cluster")
-		} else {
-			parts = append(parts, fmt.Sprintf("db%d", m.opts.DB))
-		}
-	}
-	parts = append(parts, m.latencyLabel())
-	line := strings.Join(parts, sep)
 	if m.opts.ReadOnly {
-		line += " " + st.Badge.Render("READ-ONLY")
+		badges = append(badges, st.Badge.Render("READ-ONLY"))
 	}
 	if !m.health.connected {
-		line += " " + st.BadgeWarn.Render("DISCONNECTED: "+m.health.lastErr)
+		badges = append(badges, st.BadgeWarn.Render("DISCONNECTED"))
 	}
-	return fit(line, m.width)
+	right := strings.Join(badges, " ")
+
+	fields := []headerField{{text: st.Header.Render("cachedeck"), keep: 1}}
+	if name := m.opts.ProfileName; name != "" {
+		style := st.Header
+		if m.opts.Production {
+			style = st.HeaderProd
+		}
+		fields = append(fields, headerField{text: style.Render(name), keep: 7})
+	}
+	if a := m.addr(); a != "" {
+		// A managed host name is long; its end (the port) tells clusters apart.
+		fields = append(fields, headerField{a, 5, widgets.ElideMiddle(a, 24, st.Glyphs.Ellipsis)})
+	}
+	if c := m.opts.Client; c != nil {
+		if s := serverLabel(c.Server.Product, c.Server.Version); s != "" {
+			fields = append(fields, headerField{text: s, keep: 2})
+		}
+		if c.Server.Role != "" {
+			fields = append(fields, headerField{text: c.Server.Role, keep: 3})
+		}
+		if c.IsCluster() {
+			fields = append(fields, headerField{text: "cluster", keep: 4})
+		} else {
+			fields = append(fields, headerField{text: fmt.Sprintf("db%d", m.opts.DB), keep: 4})
+		}
+	}
+	fields = append(fields, headerField{text: m.latencyLabel(), keep: 6})
+
+	room := m.width
+	if right != "" {
+		room -= ansi.StringWidth(right) + 1
+	}
+	left := joinFitting(fields, sep, room)
+	if right == "" {
+		return fit(left, m.width)
+	}
+	// The badges sit at the right edge, where the eye finds them at once.
+	return fit(left, max(room, 0)) + " " + right
+}
+
+// joinFitting joins the fields that fit in width: short forms first, then
+// dropping the lowest keep first; if even the most useful one is too wide it is cut with an
+// ellipsis.
+func joinFitting(fields []headerField, sep string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	kept := append([]headerField(nil), fields...)
+	join := func() string {
+		texts := make([]string, len(kept))
+		for i, f := range kept {
+			texts[i] = f.text
+		}
+		return strings.Join(texts, sep)
+	}
+	if ansi.StringWidth(join()) > width {
+		for i, f := range kept {
+			if f.short != "" {
+				kept[i].text = f.short
+			}
+		}
+	}
+	for len(kept) > 1 && ansi.StringWidth(join()) > width {
+		drop := 0
+		for i, f := range kept {
+			if f.keep < kept[drop].keep {
+				drop = i
+			}
+		}
+		kept = append(kept[:drop], kept[drop+1:]...)
+	}
+	return ansi.Truncate(join(), width, "…")
 }
 
 func (m *Model) addr() string {
@@ -66,15 +131,21 @@ func serverLabel(product, version string) string {
 	return strings.TrimSpace(product + " " + version)
 }
 
+// latencyLabel is the live PING figure, or why there is none: while
+// disconnected it is the reason (the badge says DISCONNECTED).
 func (m *Model) latencyLabel() string {
 	st := m.common.Styles
 	switch {
 	case !m.health.connected:
-		return st.Error.Render("ping —")
+		reason := m.health.lastErr
+		if reason == "" {
+			reason = "no reply"
+		}
+		return st.Error.Render(reason)
 	case m.opts.Client != nil && m.opts.Client.PingRefused:
 		return st.Dim.Render("ping n/a (denied)")
 	case m.health.latency == 0:
-		return st.Dim.Render("ping …")
+		return st.Dim.Render("ping " + st.Glyphs.Ellipsis)
 	}
 	label := "ping " + formatLatency(m.health.latency)
 	if m.health.latency > 5*time.Millisecond {

@@ -239,6 +239,23 @@ func (m *Model) StopPanes() {
 	}
 }
 
+// exitReporter is a pane whose background runs, stopped by quitting,
+// have an outcome to print once the screen is gone.
+type exitReporter interface{ ExitReport() []string }
+
+// ExitReport gathers those lines from every pane (after StopPanes).
+func (m *Model) ExitReport() []string {
+	var out []string
+	for _, t := range m.tabs {
+		for _, p := range t.Panes {
+			if r, ok := p.(exitReporter); ok {
+				out = append(out, r.ExitReport()...)
+			}
+		}
+	}
+	return out
+}
+
 func (m *Model) focused() views.Pane {
 	if m.active >= len(m.tabs) || len(m.tabs[m.active].Panes) == 0 {
 		return nil

@@ -104,7 +104,8 @@ func TestFrameTooSmallSaysSo(t *testing.T) {
 func TestFrameHeaderShowsProductionAndReadOnly(t *testing.T) {
 	m, _, _ := newFrame(t, 100, 24)
 	header := ansi.Strip(strings.Split(m.Render(), "\n")[0])
-	assert.Contains(t, header, "prod (production)")
+	assert.Contains(t, header, "prod")
+	assert.Contains(t, header, "PRODUCTION")
 	assert.Contains(t, header, "READ-ONLY")
 }
 

@@ -12,7 +12,9 @@ import (
 	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
-// Run shows the console until the operator quits or ctx ends. A panic
+// Run shows the console until the operator quits or ctx ends (the CLI
+// ends it on SIGINT, SIGTERM and SIGHUP: a dropped SSH session is a clean
+// exit, not a crash). A panic
 // anywhere in the console restores the terminal (Bubble Tea does that) and
 // comes back as one line naming a crash file: the stack trace goes to the
 // file, never onto the operator's screen.
@@ -31,17 +33,24 @@ func Run(ctx context.Context, m *Model, opts ...tea.ProgramOption) error {
 	})
 	m.StopPanes()
 	slow.Stop()
+	// A run that quitting stopped says how it ended where the operator
+	// looks now, not only in the audit log.
+	for _, line := range m.ExitReport() {
+		fmt.Fprintln(terminal, "cachedeck: "+line)
+	}
 	// A key edit, a client kill or a slowlog reset still running writes
 	// its outcome before the process ends; each has its own timeout.
 	widgets.FinishAudited(15 * time.Second)
 	switch {
-	case err == nil, errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
-		return nil
 	case errors.Is(err, tea.ErrProgramPanic):
 		if crash != "" {
 			return fmt.Errorf("internal error: the console crashed and the terminal was restored; details in %s (please attach it to a bug report)", crash)
 		}
 		return errors.New("internal error: the console crashed and the terminal was restored")
+	case err == nil, ctx.Err() != nil:
+		// Ended by a signal (a hangup may also fail the terminal's reads
+		// first): a clean exit.
+		return nil
 	}
 	return fmt.Errorf("console: %w", err)
 }

@@ -32,6 +32,14 @@ func (m *Model) View() tea.View {
 
 // Render is the screen as a string (tests and golden files use it).
 func (m *Model) Render() string {
+	screen := m.screen()
+	if m.common.Styles.Opts.ASCII {
+		screen = toASCII(screen)
+	}
+	return screen
+}
+
+func (m *Model) screen() string {
 	if m.width < minWidth || m.height < minHeight {
 		return m.tooSmall()
 	}
@@ -145,22 +153,75 @@ func (m *Model) box(content string, w, h int, title string, focused bool) string
 	return sb.String()
 }
 
+// tabLine shows the tabs that fit around the active one; "<" or ">"
+// (‹ › with UTF-8) says more tabs lie that way. Tabs 1-9 carry the number
+// that goes to them.
 func (m *Model) tabLine() string {
 	st := m.common.Styles
-	var parts []string
+	labels := make([]string, len(m.tabs))
 	for i, t := range m.tabs {
-		label := fmt.Sprintf("%d %s", i+1, t.Title)
+		label := t.Title
+		if i < 9 {
+			label = fmt.Sprintf("%d %s", i+1, t.Title)
+		}
 		if i == m.active {
-			parts = append(parts, st.TabActive.Render(label))
+			labels[i] = st.TabActive.Render(label)
 		} else {
-			parts = append(parts, st.Tab.Render(label))
+			labels[i] = st.Tab.Render(label)
 		}
 	}
-	line := strings.Join(parts, " ")
+	hint := ""
 	if len(m.tabs) > 1 {
-		line += st.Dim.Render("  [ ] switch")
+		hint = st.Dim.Render("  [ ] switch")
 	}
-	return fit(line, m.width)
+	line := strings.Join(labels, " ")
+	if ansi.StringWidth(line+hint) <= m.width {
+		return fit(line+hint, m.width)
+	}
+	if ansi.StringWidth(line) <= m.width {
+		return fit(line, m.width)
+	}
+	return fit(tabWindow(labels, m.active, m.width, st.Glyphs.MoreLeft, st.Glyphs.MoreRight, st.Dim.Render), m.width)
+}
+
+// tabWindow is the widest run of labels around active that fits in width
+// with the markers for the tabs left out on either side; it grows to the
+// right first, so the next tab is the one in view.
+func tabWindow(labels []string, active, width int, moreLeft, moreRight string, dim func(...string) string) string {
+	widthOf := func(lo, hi int) int { // labels[lo..hi] with markers
+		w := hi - lo
+		for i := lo; i <= hi; i++ {
+			w += ansi.StringWidth(labels[i])
+		}
+		if lo > 0 {
+			w += ansi.StringWidth(moreLeft) + 1
+		}
+		if hi < len(labels)-1 {
+			w += ansi.StringWidth(moreRight) + 1
+		}
+		return w
+	}
+	lo, hi := active, active
+	for grew := true; grew; {
+		grew = false
+		if hi+1 < len(labels) && widthOf(lo, hi+1) <= width {
+			hi++
+			grew = true
+		}
+		if lo > 0 && widthOf(lo-1, hi) <= width {
+			lo--
+			grew = true
+		}
+	}
+	var sb strings.Builder
+	if lo > 0 {
+		sb.WriteString(dim(moreLeft) + " ")
+	}
+	sb.WriteString(strings.Join(labels[lo:hi+1], " "))
+	if hi < len(labels)-1 {
+		sb.WriteString(" " + dim(moreRight))
+	}
+	return sb.String()
 }
 
 // helpLine is the short help of the focused pane plus the global keys.
@@ -200,18 +261,38 @@ func (m *Model) flashLine() string {
 	return fit(style.Render(ansi.Truncate(m.flash.text, m.width, "…")), m.width)
 }
 
-// helpScreen is the full help: the focused pane's groups, then the global
-// keys. Any of ?, esc or q closes it.
-func (m *Model) helpScreen() string {
+// helpGroups are the bindings of the ? screen: the focused pane's
+// groups, then the global keys. Refresh is not global: each pane lists its
+// own r (refresh, poll now, recipes), so it is never listed twice.
+func (m *Model) helpGroups() [][]key.Binding {
 	km := m.common.Keys
 	var groups [][]key.Binding
 	if p := m.focused(); p != nil {
 		groups = append(groups, p.FullHelp()...)
 	}
-	groups = append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.GoTab, km.Refresh, km.Help, km.Quit, km.ForceQuit})
+	return append(groups, []key.Binding{km.NextFocus, km.PrevFocus, km.NextTab, km.PrevTab, km.GoTab, km.Help, km.Quit, km.ForceQuit})
+}
+
+// helpTitle names what the help is for: the tab, and the focused pane
+// when the tab has more than one.
+func (m *Model) helpTitle() string {
+	if m.active >= len(m.tabs) {
+		return "cachedeck keys"
+	}
+	t := m.tabs[m.active]
+	title := t.Title + " tab keys"
+	if len(t.Panes) > 1 && m.focus < len(t.Titles) {
+		title = t.Title + " tab, " + t.Titles[m.focus] + " pane keys"
+	}
+	return title
+}
+
+// helpScreen is the full help of the focused tab and pane. Any of ?, esc
+// or q closes it.
+func (m *Model) helpScreen() string {
 	hm := m.helpModel()
-	body := hm.FullHelpView(groups)
-	title := m.common.Styles.Header.Render("cachedeck — keys") + m.common.Styles.Dim.Render("   (? or esc to close)")
+	body := hm.FullHelpView(m.helpGroups())
+	title := m.common.Styles.Header.Render(m.helpTitle()) + m.common.Styles.Dim.Render("   (? or esc to close)")
 	lines := append([]string{title, ""}, strings.Split(body, "\n")...)
 	out := make([]string, m.height)
 	for i := range out {

@@ -118,3 +118,16 @@ type ConnLostMsg struct{ Err error }
 
 // ConnRestoredMsg reports the connection works again.
 type ConnRestoredMsg struct{}
+
+// KeysChangedMsg says the console itself changed keys: an edit in the
+// inspector (Keys), an invalidation or a restore (All: any key may have
+// changed). Panes that show keys refresh what they show.
+type KeysChangedMsg struct {
+	Keys []string
+	All  bool
+}
+
+// KeysChanged returns a command that sends a KeysChangedMsg.
+func KeysChanged(all bool, keys ...string) tea.Cmd {
+	return func() tea.Msg { return KeysChangedMsg{Keys: keys, All: all} }
+}

@@ -40,6 +40,7 @@ func utf8Locale() bool {
 // Glyphs are the few non-ASCII characters the console draws.
 type Glyphs struct {
 	Expanded, Collapsed, Ellipsis, Arrow, Bullet, Spark string
+	MoreLeft, MoreRight                                 string // more tabs that way
 	SparkLevels                                         []string
 }
 
@@ -53,6 +54,7 @@ type Styles struct {
 	Header     lipgloss.Style
 	HeaderProd lipgloss.Style // production profile: red
 	Badge      lipgloss.Style // READ-ONLY, CLUSTER
+	BadgeProd  lipgloss.Style // PRODUCTION
 	BadgeWarn  lipgloss.Style // DISCONNECTED
 	Tab        lipgloss.Style
 	TabActive  lipgloss.Style
@@ -94,10 +96,10 @@ type Styles struct {
 // downsamples further when the terminal needs it.
 func New(o Options) *Styles {
 	s := &Styles{Opts: o}
-	s.Glyphs = Glyphs{Expanded: "▾", Collapsed: "▸", Ellipsis: "…", Arrow: "→", Bullet: "•", SparkLevels: []string{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"}}
+	s.Glyphs = Glyphs{Expanded: "▾", Collapsed: "▸", Ellipsis: "…", Arrow: "→", Bullet: "•", MoreLeft: "‹", MoreRight: "›", SparkLevels: []string{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"}}
 	s.Border = lipgloss.RoundedBorder()
 	if o.ASCII {
-		s.Glyphs = Glyphs{Expanded: "v", Collapsed: ">", Ellipsis: "...", Arrow: "->", Bullet: "*", SparkLevels: []string{"_", ".", "-", "=", "+", "*", "#", "@"}}
+		s.Glyphs = Glyphs{Expanded: "v", Collapsed: ">", Ellipsis: "...", Arrow: "->", Bullet: "*", MoreLeft: "<", MoreRight: ">", SparkLevels: []string{"_", ".", "-", "=", "+", "*", "#", "@"}}
 		s.Border = lipgloss.ASCIIBorder()
 	}
 
@@ -128,6 +130,7 @@ func New(o Options) *Styles {
 	}
 	s.Badge = lipgloss.NewStyle().Reverse(true).Bold(true).Padding(0, 1)
 	s.BadgeWarn = fg("1").Reverse(true).Bold(true).Padding(0, 1)
+	s.BadgeProd = fg("9").Reverse(true).Bold(true).Padding(0, 1)
 	s.Tab = fg(muted).Padding(0, 1)
 	s.TabActive = lipgloss.NewStyle().Bold(true).Underline(true).Padding(0, 1)
 
@@ -137,9 +140,11 @@ func New(o Options) *Styles {
 		s.Pane = s.Pane.BorderForeground(c(muted))
 		s.PaneFocused = s.PaneFocused.BorderForeground(c(accent))
 	} else {
+		// Without colour the focused pane has a heavier line, never a
+		// block character (which reads as a rendering fault).
 		s.PaneFocused = lipgloss.NewStyle().Border(lipgloss.ThickBorder())
 		if o.ASCII {
-			s.PaneFocused = lipgloss.NewStyle().Border(lipgloss.BlockBorder())
+			s.PaneFocused = lipgloss.NewStyle().Border(FocusedASCIIBorder)
 		}
 	}
 	s.PaneTitle = lipgloss.NewStyle().Bold(true)
@@ -174,6 +179,14 @@ func New(o Options) *Styles {
 	s.JSONNull = fg(muted)
 	s.JSONPunct = lipgloss.NewStyle()
 	return s
+}
+
+// FocusedASCIIBorder marks the focused pane when neither colour nor
+// UTF-8 is available: double lines of "=" and "#" sides.
+var FocusedASCIIBorder = lipgloss.Border{
+	Top: "=", Bottom: "=", Left: "#", Right: "#",
+	TopLeft: "#", TopRight: "#", BottomLeft: "#", BottomRight: "#",
+	MiddleLeft: "#", MiddleRight: "#", Middle: "=", MiddleTop: "=", MiddleBottom: "=",
 }
 
 // TypeStyle is the style of a Redis type name (unknown types are dim).

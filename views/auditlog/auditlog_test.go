@@ -147,3 +147,17 @@ func TestReloadsWhileShown(t *testing.T) {
 	h.Run(h.m.SetShown(true))
 	h.Until("the reload once shown", func() bool { return len(h.m.Entries()) == 2 })
 }
+
+// A cut target shows the cut and keeps its end: "client 127.0.0.1:38491"
+// must not read as port 384.
+func TestCutCellsAreVisiblyElided(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	writeLog(t, audit.DefaultPath(),
+		audit.Entry{Time: base, Operator: "operator-with-a-long-name", Server: "cache:6379", Action: "kill-client", Target: "client id 12345 addr 127.0.0.1:38491", Outcome: audit.Done})
+	h := newHarness(t, 78, 5)
+	h.Until("the log", h.m.Loaded)
+	row := strings.Split(ansi.Strip(viewtest.RequireSafeView(t, h.m, 78, 5)), "\n")[1]
+	assert.Contains(t, row, "…")
+	assert.Contains(t, row, "…8491 ", "the cut shows, and the end of the port")
+	assert.Contains(t, row, "op…-name", "the operator's cut shows")
+}

@@ -86,9 +86,9 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 	s := m.c.Styles
 	cells := []string{
 		widgets.Fit(e.Time.Local().Format("15:04:05"), timeW),
-		widgets.Fit(clean(e.Operator), operatorW(w)),
-		widgets.Fit(clean(e.Action), actionW),
-		widgets.Fit(target(e), tw),
+		m.cell(clean(e.Operator), operatorW(w)),
+		m.cell(clean(e.Action), actionW),
+		m.cell(target(e), tw),
 		widgets.PadLeft(count(e.Matched), countW),
 		widgets.PadLeft(count(e.Deleted+e.Restored), countW), // keys deleted or restored: an entry has one of them
 		widgets.PadLeft(duration(e.DurationMs), durW),
@@ -98,6 +98,13 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 		return s.Selected.Render(widgets.Fit(line+clean(e.Outcome), w))
 	}
 	return line + m.outcomeStyle(e.Outcome).Render(clean(e.Outcome))
+}
+
+// cell fits text to w cells; a cut is visible (an ellipsis in the
+// middle, so that a port or a pattern's end still shows): a silently cut
+// "127.0.0.1:384" would read as another address.
+func (m *Model) cell(text string, w int) string {
+	return widgets.Fit(widgets.ElideMiddle(text, w, m.c.Styles.Glyphs.Ellipsis), w)
 }
 
 // outcomeStyle: done green, failed red, cancelled and attempted amber.

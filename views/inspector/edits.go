@@ -320,10 +320,13 @@ func (m *Model) editDone(msg editDoneMsg) tea.Cmd {
 			flash = views.Flash(views.FlashWarn, text+", but the outcome is not in the audit log: "+msg.AuditErr.Error())
 		}
 	}
+	// The keys pane shows the key's TTL and type too; a failed edit may
+	// still have changed the key (a lost reply), so both refresh.
+	changed := views.KeysChanged(false, msg.key)
 	if m.opened && m.key == msg.key {
-		return tea.Batch(flash, m.request(loadRefresh, "", 0))
+		return tea.Batch(flash, changed, m.request(loadRefresh, "", 0))
 	}
-	return flash
+	return tea.Batch(flash, changed)
 }
 
 // editOverlay draws the open dialog or input over the pane's lines.

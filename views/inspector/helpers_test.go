@@ -66,6 +66,7 @@ func newTestModel(t testing.TB, c *redisops.Client, w, h int, opts ...styles.Opt
 	clk := &clock{now: t0}
 	m := New(&views.Common{Styles: styles.New(o), Keys: &k, Client: c, Now: clk.Now})
 	m.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	m.watch.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 	m.SetSize(w, h)
 	m.SetFocused(true)
 	return m, clk

@@ -14,6 +14,7 @@ package inspector
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,7 +127,8 @@ type Model struct {
 	hits      []int // table search: matching rows
 	matchIdx  int
 
-	ed edits
+	ed    edits
+	watch watchState
 }
 
 // New returns an empty inspector; it shows a key once it receives a
@@ -144,6 +146,7 @@ func New(c *views.Common) *Model {
 		timeout:  DefaultTimeout,
 		debounce: DefaultDebounce,
 		tick:     tea.Tick,
+		watch:    watchState{tick: tea.Tick},
 		member:   -1,
 		wrap:     true,
 	}
@@ -234,7 +237,7 @@ func (m *Model) SetFocused(focused bool) { m.focused = focused }
 // pane is shown. It starts shown, so that it works without a frame too.
 func (m *Model) SetShown(shown bool) tea.Cmd {
 	m.shown = shown
-	return m.ensureTick()
+	return tea.Batch(m.ensureTick(), m.ensureWatch())
 }
 
 // Capturing implements views.Pane: true while the search box, an edit
@@ -254,8 +257,19 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.loaded(msg)
 	case ttlTickMsg:
 		return m.onTick(msg)
+	case watchTickMsg:
+		return m.onWatchTick(msg)
+	case watchMsg:
+		return m.onWatch(msg)
 	case editDoneMsg:
 		return m.editDone(msg)
+	case views.ConnRestoredMsg:
+		// The server may have restarted or been emptied meanwhile.
+		return m.refreshShown()
+	case views.KeysChangedMsg:
+		if msg.All || slices.Contains(msg.Keys, m.key) {
+			return m.refreshShown()
+		}
 	case tea.PasteMsg:
 		if m.ed.inputTTL {
 			m.insertTTL(msg.Content)
@@ -376,7 +390,7 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 	if refresh && m.query != "" {
 		m.research(false)
 	}
-	return m.ensureTick()
+	return tea.Batch(m.ensureTick(), m.ensureWatch())
 }
 
 // appendPage adds the next page of members, dropping those SCAN returned
@@ -455,10 +469,27 @@ func (m *Model) onTick(msg ttlTickMsg) tea.Cmd {
 		return nil
 	}
 	m.ticking = false
-	if !m.shown || m.expiresAt.IsZero() || !m.now().Before(m.expiresAt) {
+	if !m.shown || m.expiresAt.IsZero() {
 		return nil // stopped; the next key with a TTL, or SetShown(true), restarts it
 	}
+	if !m.now().Before(m.expiresAt) {
+		// The countdown ran out: ask the server, which says whether the
+		// key is gone (or was given a new TTL meanwhile).
+		return m.refreshShown()
+	}
 	return m.ensureTick()
+}
+
+// refreshShown reloads the key shown, keeping the view while it loads; a
+// key that no longer exists then says so. An edit's own reload is enough.
+func (m *Model) refreshShown() tea.Cmd {
+	if !m.opened || m.c.Client == nil || m.loading {
+		return nil
+	}
+	if m.report == nil && !m.gone && m.err == nil {
+		return nil
+	}
+	return m.request(loadRefresh, "", 0)
 }
 
 // isCollection: the value is shown as a table of members.

@@ -94,6 +94,8 @@ func TestStopLogsAnUnknownOutcomeForARunThatOutlastsIt(t *testing.T) {
 	assert.Equal(t, "test", outcome.Profile)
 	assert.Equal(t, c.Addr, outcome.Server)
 	assert.Zero(t, outcome.Deleted, "no count is known")
+	require.Len(t, h.m.ExitReport(), 1, "the terminal is told too")
+	assert.Contains(t, h.m.ExitReport()[0], "invalidation of temp:* failed: the console exited before the run ended")
 
 	// Let the run go on: cancelled, it deletes nothing, and it does not
 	// write a second outcome.
@@ -105,4 +107,22 @@ func TestStopLogsAnUnknownOutcomeForARunThatOutlastsIt(t *testing.T) {
 	}
 	assert.Len(t, auditLines(t), 2)
 	assert.Equal(t, int64(100), count(t, c, "temp:*"))
+}
+
+// Quitting mid-run: Stop cancels the run, which writes its exact outcome;
+// the same outcome is the line the terminal gets once the screen is gone.
+func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	c := server(t, 20000, 100)
+	h := newHarness(t, c, 90, 24, false, func(m *Model) { m.rate.SetValue("4000") })
+	startRun(t, h, "temp:*")
+	h.Until("some progress", func() bool { return h.m.progress.Deleted > 0 })
+	h.m.Stop()
+	lines := auditLines(t)
+	require.Len(t, lines, 2)
+	report := h.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Contains(t, report[0], "invalidation of temp:* cancelled: "+commas(lines[1].Deleted)+" of ")
+	assert.Contains(t, report[0], "matched keys deleted in ")
+	assert.Contains(t, report[0], "audit log: "+audit.DefaultPath())
 }

@@ -62,11 +62,13 @@ type (
 
 // Model is the invalidation pane. It implements views.Pane.
 type Model struct {
-	c       *views.Common
-	id      uint64
-	width   int
-	height  int
-	focused bool
+	c  *views.Common
+	id uint64
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
+	width     int
+	height    int
+	focused   bool
 
 	// rate is the form's last line: keys/s for an invalidation and a
 	// restore (empty or 0: the governor alone paces them). runRate is the
@@ -137,8 +139,15 @@ func (m *Model) Stop() {
 	if !m.job.stop() && m.job.audit.abandon() {
 		m.job.waitEnded(stopWait) // its own outcome line is being written
 	}
+	if e, ok := m.job.audit.finalEntry(); ok {
+		m.exitLines = append(m.exitLines, exitLine(e, m.c.AuditFile()))
+	}
 	m.job = nil
 }
+
+// ExitReport is the outcome of the runs that quitting the console
+// stopped, one line each, for the terminal once the screen is gone.
+func (m *Model) ExitReport() []string { return m.exitLines }
 
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run in
 // progress exactly as esc does.
@@ -298,7 +307,7 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	}
 	// What was previewed is stale now.
 	m.preview = nil
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{views.KeysChanged(true)} // the keys pane and inspector refresh
 	switch {
 	case msg.blocked != nil:
 		m.runErr = msg.blocked

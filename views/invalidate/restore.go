@@ -273,7 +273,7 @@ func (m *Model) restoreFinished(msg restoreDoneMsg) tea.Cmd {
 		return views.Flash(views.FlashError, "nothing restored: "+msg.blocked.Error())
 	}
 	f.result, f.runErr, f.elapsed, f.progress = &msg.res, msg.err, msg.elapsed, msg.res
-	var cmds []tea.Cmd
+	cmds := []tea.Cmd{views.KeysChanged(true)} // the keys pane and inspector refresh
 	switch {
 	case msg.err != nil:
 		cmds = append(cmds, views.Flash(views.FlashError, "restore failed: "+restoreCounts(msg.res)+": "+redisops.Describe(msg.err)))

@@ -33,6 +33,19 @@ type runAudit struct {
 	started   time.Time
 	abandoned bool // Stop gave up waiting: the run must not start now
 	settled   bool // the outcome line is written, or being written
+	// final is the outcome line, whoever wrote it: quitting mid-run
+	// prints it on the terminal too.
+	final *audit.Entry
+}
+
+// finalEntry is the run's outcome line, once one was written.
+func (a *runAudit) finalEntry() (audit.Entry, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.final == nil {
+		return audit.Entry{}, false
+	}
+	return *a.final, true
 }
 
 // attempt writes the attempted line e to log. It is kept before it is
@@ -66,6 +79,7 @@ func (a *runAudit) outcome(e audit.Entry) error {
 		return nil
 	}
 	a.settled = true
+	a.final = &e
 	log := a.log
 	a.mu.Unlock()
 	return log.Append(e)
@@ -92,6 +106,9 @@ func (a *runAudit) abandon() (writing bool) {
 	e.Outcome, e.Error = audit.Failed, unknownOutcome
 	e.Matched, e.Deleted, e.Restored, e.Unconfirmed = 0, 0, 0, 0
 	e.DurationMs = time.Since(started).Milliseconds()
+	a.mu.Lock()
+	a.final = &e
+	a.mu.Unlock()
 	_ = log.Append(e) // nowhere left to report a failure: the console is exiting
 	return false
 }

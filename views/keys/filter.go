@@ -9,13 +9,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// filterState is the local fuzzy filter over the loaded keys. Matches are a
+// filterState is the local filter over the loaded keys: a case-insensitive
+// substring by default (what people expect of "/"), fuzzy (the query's
+// characters in order) when the query starts with fuzzyMark. Matches are a
 // bitset over store indices; the rows are the matching keys in display
 // order. A large filter runs in a command; typing cancels the one running
 // (gen) and results of an old query are dropped (seq).
 type filterState struct {
 	query   string // as typed; "" when off
-	q       []rune // query folded to lower case
+	q       []rune // query folded to lower case, without fuzzyMark
+	fuzzy   bool   // the query started with fuzzyMark
 	seq     uint64 // the filter command in flight, 0 for none
 	gen     *atomic.Uint64
 	bits    []uint64 // match bit per key, valid for [0, upTo) of query's result
@@ -49,6 +52,61 @@ type filterMsg struct {
 	seq, scan uint64
 	n         int
 	bits      []uint64
+}
+
+// fuzzyMark at the start of a query asks for a fuzzy match.
+const fuzzyMark = "~"
+
+// parseQuery splits a typed query into its folded runes and its mode.
+func parseQuery(query string) (q []rune, fuzzy bool) {
+	if rest, ok := strings.CutPrefix(query, fuzzyMark); ok {
+		return foldQuery(rest), true
+	}
+	return foldQuery(query), false
+}
+
+// matcher is the match function of a mode.
+func matcher(fuzzyMode bool) func(string, []rune) bool {
+	if fuzzyMode {
+		return fuzzy
+	}
+	return substring
+}
+
+// substring reports whether q (folded) occurs in s, case-insensitively.
+// An ASCII query is compared byte by byte: its bytes never occur inside a
+// multi-byte rune, so UTF-8 keys need no decoding.
+func substring(s string, q []rune) bool {
+	if len(q) == 0 {
+		return true
+	}
+	ascii := true
+	for _, r := range q {
+		if r >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		return strings.Contains(strings.ToLower(s), string(q))
+	}
+	n := len(q)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if rune(c) != q[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 func foldQuery(q string) []rune {
@@ -87,12 +145,13 @@ func fuzzy(s string, q []rune) bool {
 // matchKeys sets the bits of keys[from:] that match q, as the key is shown
 // (showKey: what the operator sees is what the filter matches). It
 // gives up, returning false, when stop says so.
-func matchKeys(keys keySnap, from int, q []rune, bits []uint64, stop func() bool) bool {
+func matchKeys(keys keySnap, from int, q []rune, fuzzyMode bool, bits []uint64, stop func() bool) bool {
+	match := matcher(fuzzyMode)
 	for i := from; i < keys.n; i++ {
 		if i&8191 == 0 && stop != nil && stop() {
 			return false
 		}
-		if fuzzy(showKey(keys.key(i)), q) {
+		if match(showKey(keys.key(i)), q) {
 			bits[i>>6] |= 1 << (i & 63)
 		}
 	}
@@ -116,7 +175,7 @@ func (m *Model) setFilter(query string) tea.Cmd {
 	}
 	f.cancel()
 	f.query = query
-	f.q = foldQuery(query)
+	f.q, f.fuzzy = parseQuery(query)
 	if query == "" {
 		f.bits, f.upTo, f.rows, f.matches, f.ready = nil, 0, nil, 0, false
 		m.rebuild()
@@ -132,10 +191,10 @@ func (m *Model) setFilter(query string) tea.Cmd {
 	seq := nextSeq()
 	f.seq = seq
 	gen, want := f.gen, f.gen.Load()
-	keys, q, scan := m.st.snapshot(), f.q, m.scanID
+	keys, q, fz, scan := m.st.snapshot(), f.q, f.fuzzy, m.scanID
 	return func() tea.Msg {
 		bits := make([]uint64, (n+63)>>6)
-		if !matchKeys(keys, 0, q, bits, func() bool { return gen.Load() != want }) {
+		if !matchKeys(keys, 0, q, fz, bits, func() bool { return gen.Load() != want }) {
 			return nil
 		}
 		return filterMsg{seq: seq, scan: scan, n: n, bits: bits}
@@ -161,7 +220,7 @@ func (f *filterState) refresh(m *Model) []int32 {
 	n := m.st.len()
 	if f.upTo < n {
 		f.bits = growBits(f.bits, n)
-		matchKeys(m.st.snapshot(), f.upTo, f.q, f.bits, nil)
+		matchKeys(m.st.snapshot(), f.upTo, f.q, f.fuzzy, f.bits, nil)
 		f.upTo = n
 	}
 	rows := f.rows[:0]

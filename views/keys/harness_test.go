@@ -100,7 +100,7 @@ func (h *harness) openKeys() []views.OpenKeyMsg {
 // settled: nothing streaming, nothing pending.
 func (m *Model) settled() bool {
 	return m.state != scanRunning && m.sortSeq == 0 && m.metaSeq == 0 && m.filter.seq == 0 &&
-		m.selSeq == 0 && m.buildSeq == 0 && !m.dirty
+		m.selSeq == 0 && m.buildSeq == 0 && !m.dirty && !m.dbsizeBusy
 }
 
 // scanCounts counts keys per top-level namespace with a direct SCAN.

@@ -201,33 +201,50 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		assert.Equal(t, 5000, h.m.Loaded())
 	})
 
-	t.Run("local fuzzy filter narrows", func(t *testing.T) {
+	t.Run("local filter: substring, fuzzy with ~", func(t *testing.T) {
 		h := newHarness(t, c, 80, 24)
 		h.settle()
 		h.Key("/")
 		require.True(t, h.m.Capturing())
-		h.typeText("lead_score")
+		h.typeText("LEAD_score")
 		h.settle()
 		got := h.m.shownKeys()
 		require.NotEmpty(t, got)
 		assert.Less(t, len(got), 5000)
 		assert.Contains(t, got, seed.KeyDamagedLZ)
 		for _, k := range got {
-			assert.True(t, subsequence(strings.ToLower(decode.DisplayKey(k)), "lead_score"), k)
+			assert.Contains(t, strings.ToLower(decode.DisplayKey(k)), "lead_score", "a substring, whatever the case")
 		}
 		n := len(got)
-		h.typeText("damaged")
+		h.typeText(":ws-demo:lead-damaged")
 		h.settle()
-		assert.Less(t, len(h.m.shownKeys()), n, "typing narrows further")
-		assert.Contains(t, h.m.shownKeys(), seed.KeyDamagedLZ)
+		assert.Equal(t, []string{seed.KeyDamagedLZ}, h.m.shownKeys(), "typing narrows further")
 		h.Key("enter")
 		assert.False(t, h.m.Capturing())
 		v := viewtest.RequireSafeView(t, h.m, 80, 24)
-		assert.Contains(t, v, `filter "lead_scoredamaged"`)
+		assert.Contains(t, v, `filter "LEAD_score:ws-demo:lead-damaged"`)
 		h.Key("esc")
 		h.settle()
 		assert.Equal(t, "", h.m.filter.query)
 		assert.Less(t, h.m.nrows, 100, "esc clears the filter: back to the tree")
+
+		// Letters in order, not adjacent: only the fuzzy mode finds them.
+		h.Key("/")
+		h.typeText("lsdamaged")
+		h.settle()
+		assert.Empty(t, h.m.shownKeys(), "not a substring of any key")
+		h.Key("esc")
+		h.Key("/")
+		h.typeText("~lsdamaged")
+		h.settle()
+		fuzzyHits := h.m.shownKeys()
+		assert.Contains(t, fuzzyHits, seed.KeyDamagedLZ)
+		for _, k := range fuzzyHits {
+			assert.True(t, subsequence(strings.ToLower(decode.DisplayKey(k)), "lsdamaged"), k)
+		}
+		assert.Less(t, len(fuzzyHits), n)
+		h.Key("enter")
+		assert.Contains(t, viewtest.RequireSafeView(t, h.m, 80, 24), `fuzzy "lsdamaged"`)
 	})
 
 	t.Run("the cap pauses the scan and L loads more", func(t *testing.T) {
@@ -283,7 +300,7 @@ func TestPaneOnSeededRedis(t *testing.T) {
 		}
 		assert.Contains(t, all, `"lead:new\nline"`)
 		assert.Contains(t, all, `"awkward:\x1b[2J\x1b[31mred\x1b[0m"`)
-		assert.Regexp(t, `method:LeadService:search:\[\{"query":"[a-z ]+… `, all, "the long key is cut")
+		assert.Regexp(t, `method:LeadService:search:\[\{"query":"[a-z ]*…`, all, "the long key is elided in the middle")
 		// Tree mode: the leaf after awkward: is quoted on its own.
 		h.Key("t")
 		h.settle()

@@ -145,3 +145,46 @@ func (m *Model) applySort(n int, order []int32) {
 	m.sortedN = n
 	m.rebuild()
 }
+
+// forgetMeta marks the type and TTL of keys (of every key when all) as
+// unknown, so that the rows on screen ask the server again; a fetch in
+// flight may predate the change, so its answer is dropped.
+func (m *Model) forgetMeta(all bool, keys []string) {
+	m.metaSeq = 0
+	if !all && len(keys) == 0 {
+		return
+	}
+	want := make(map[string]struct{}, len(keys))
+	for _, k := range keys {
+		want[k] = struct{}{}
+	}
+	for i := range int32(m.st.len()) {
+		if !all {
+			if _, ok := want[m.st.key(i)]; !ok {
+				continue
+			}
+		}
+		*m.st.meta.ref(i) &^= metaKnown
+	}
+}
+
+// scheduleDBSize arms the next DBSIZE refresh once the scan is done: the
+// total loaded is then compared with the server's count as keys expire.
+func (m *Model) scheduleDBSize() tea.Cmd {
+	if m.c.Client == nil || m.state != scanDone || m.dbsizeSeq != 0 || m.dbsizeBusy {
+		return nil
+	}
+	seq := nextSeq()
+	m.dbsizeSeq = seq
+	return tea.Tick(dbsizeEvery, func(time.Time) tea.Msg { return dbsizeTickMsg{seq: seq} })
+}
+
+// refreshDBSize asks DBSIZE now unless it is being asked already.
+func (m *Model) refreshDBSize() tea.Cmd {
+	if m.c.Client == nil || m.dbsizeBusy {
+		return nil
+	}
+	m.dbsizeSeq = 0 // the answer arms the next tick
+	m.dbsizeBusy = true
+	return dbsizeCmd(m.c.Client, m.scanID, m.c.Clock())
+}

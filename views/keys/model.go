@@ -1,6 +1,6 @@
 // Package keys is the keys pane: the namespace tree and the key list of the
 // server, built from a background SCAN that never blocks the keyboard, with
-// server-side (MATCH, TYPE) and local fuzzy filters, and type and TTL
+// server-side (MATCH, TYPE) and local (substring, or fuzzy) filters, and type and TTL
 // fetched lazily for the rows on screen.
 package keys
 
@@ -27,6 +27,9 @@ const (
 	minBuildEvery = 100 * time.Millisecond // row lists rebuilt at most this often while streaming
 	maxBuildEvery = time.Second
 	metaTimeout   = 5 * time.Second
+	// DBSIZE is O(1) on the server: asking it twice a minute keeps the
+	// total honest while keys expire.
+	dbsizeEvery = 30 * time.Second
 	// Up to this many keys a filter or a sort runs in Update itself (a few
 	// milliseconds); beyond, in a command off the Update path.
 	syncWorkMax = 20_000
@@ -71,9 +74,17 @@ type Model struct {
 	scanErr error
 	result  redisops.ScanResult
 	dbsize  int64 // -1 unknown
-	allow   int   // current cap
-	match   string
-	typ     string // "" for all types
+	// The counts shown go stale as keys expire: countedAt is when the scan
+	// completed, dbsizeAt when DBSIZE last answered (refreshed every
+	// dbsizeEvery while the scan is done, and after the console's own
+	// mutations).
+	countedAt  time.Time
+	dbsizeAt   time.Time
+	dbsizeBusy bool
+	dbsizeSeq  uint64 // the refresh tick pending, 0 for none
+	allow      int    // current cap
+	match      string
+	typ        string // "" for all types
 
 	// Loaded keys.
 	tree    *redisops.NamespaceTree
@@ -167,7 +178,8 @@ func (m *Model) startScan() tea.Cmd {
 	m.allow = m.MaxKeys
 	m.job = startScanJob(m.c.Client, m.scanID, redisops.ScanOptions{Match: m.match, Type: m.typ}, m.allow)
 	m.state = scanRunning
-	return tea.Batch(m.job.wait(), dbsizeCmd(m.c.Client, m.scanID))
+	m.dbsizeBusy = true
+	return tea.Batch(m.job.wait(), dbsizeCmd(m.c.Client, m.scanID, m.c.Clock()))
 }
 
 // Stop cancels the background scan (the frame calls it on quit; tests on
@@ -238,8 +250,10 @@ func (m *Model) ScanDone() ScanDoneMsg {
 type (
 	rebuildMsg struct{ seq uint64 }
 	ttlTickMsg struct{ seq uint64 }
-	selectMsg  struct{ seq uint64 }
-	metaMsg    struct {
+	// dbsizeTickMsg starts the next DBSIZE refresh.
+	dbsizeTickMsg struct{ seq uint64 }
+	selectMsg     struct{ seq uint64 }
+	metaMsg       struct {
 		seq, scan uint64
 		idx       []int32
 		res       []redisops.ScannedKey
@@ -286,12 +300,27 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.job.cancel()
 			m.job = nil
 		}
+		m.countedAt = m.now()
 		m.rebuild()
-		cmds = append(cmds, m.startSort())
+		cmds = append(cmds, m.startSort(), m.scheduleDBSize())
 	case dbsizeMsg:
-		if msg.scan == m.scanID && msg.err == nil {
-			m.dbsize = msg.n
+		if msg.scan == m.scanID {
+			m.dbsizeBusy = false
+			if msg.err == nil {
+				m.dbsize, m.dbsizeAt = msg.n, msg.at
+			}
+			cmds = append(cmds, m.scheduleDBSize())
 		}
+	case dbsizeTickMsg:
+		if msg.seq == m.dbsizeSeq {
+			m.dbsizeSeq = 0
+			cmds = append(cmds, m.refreshDBSize())
+		}
+	case views.KeysChangedMsg:
+		// The console changed keys: what the rows say about them (type,
+		// TTL, still there) is asked again, and the total.
+		m.forgetMeta(msg.All, msg.Keys)
+		cmds = append(cmds, m.refreshDBSize())
 	case rebuildMsg:
 		if msg.seq == m.buildSeq {
 			m.buildSeq = 0
@@ -349,6 +378,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.metaFailed, m.metaErr = false, nil
 		if m.state == scanFailed {
 			cmds = append(cmds, m.startScan())
+		} else {
+			// The server may have restarted or been emptied: the rows'
+			// type and TTL are asked again (gone keys say so), and the total.
+			m.forgetMeta(true, nil)
+			cmds = append(cmds, m.refreshDBSize())
 		}
 	}
 	cmds = append(cmds, m.afterUpdate()...)

@@ -13,6 +13,7 @@ import (
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/ui/styles"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 const (
@@ -20,7 +21,13 @@ const (
 	ttlCol  = 4 // "59m", "23h", "∞"
 	// metaMinWidth: below it rows show the key only.
 	metaMinWidth = 28
+	// Below narrowPane cells (the keys pane of an 80-column console) type
+	// names are shortened to shortTypeCol cells.
+	narrowPane   = 40
+	shortTypeCol = 4
 )
+
+var shortTypes = map[string]string{"string": "str", "stream": "strm"}
 
 // View renders exactly width×height cells: the rows, then the status (or
 // input) line. Its cost depends on the height only.
@@ -159,8 +166,16 @@ func (m *Model) metaParts(i int32, now int64) []part {
 	meta := m.st.meta.at(i)
 	t := m.st.typeName(i)
 	tst := s.TypeStyle(t)
-	if lipgloss.Width(t) > typeCol {
-		t = ansi.Truncate(t, typeCol, "")
+	col := typeCol
+	if m.width < narrowPane {
+		// The key needs the cells more than the type's full name.
+		col = shortTypeCol
+		if short, ok := shortTypes[t]; ok {
+			t = short
+		}
+	}
+	if lipgloss.Width(t) > col {
+		t = ansi.Truncate(t, col, "")
 	}
 	var ttl string
 	tlst := s.TTL
@@ -176,7 +191,7 @@ func (m *Model) metaParts(i int32, now int64) []part {
 		}
 	}
 	return []part{
-		{text: t + strings.Repeat(" ", max(0, typeCol-lipgloss.Width(t))), style: tst},
+		{text: t + strings.Repeat(" ", max(0, col-lipgloss.Width(t))), style: tst},
 		{text: " "},
 		{text: strings.Repeat(" ", max(0, ttlCol-lipgloss.Width(ttl))) + ttl, style: tlst},
 	}
@@ -202,7 +217,9 @@ func (m *Model) composeRow(lead, main part, right []part, selected bool) string 
 	}
 	mainText := main.text
 	if mw := lipgloss.Width(mainText); mw > room {
-		mainText = ansi.Truncate(mainText, max(room, 0), s.Glyphs.Ellipsis)
+		// Keys of one namespace share their start: the middle goes, so
+		// that the distinguishing end (an id) stays.
+		mainText = widgets.ElideMiddle(mainText, max(room, 0), s.Glyphs.Ellipsis)
 	}
 	gap := max(0, w-lw-lipgloss.Width(mainText)-rw)
 	if selected {
@@ -272,6 +289,7 @@ func (m *Model) statusLine() string {
 		if !m.result.Complete {
 			text += " (scan stopped early)"
 		}
+		text += m.staleness()
 	default:
 		if m.c.Client == nil {
 			text = "not connected"
@@ -288,6 +306,9 @@ func (m *Model) statusLine() string {
 	}
 	if f := &m.filter; f.query != "" {
 		t := "filter " + strconv.Quote(f.query) + " "
+		if f.fuzzy {
+			t = "fuzzy " + strconv.Quote(strings.TrimPrefix(f.query, fuzzyMark)) + " "
+		}
 		if f.ready {
 			t += views.Commas(int64(f.matches)) + " of " + loaded
 		} else {
@@ -307,6 +328,24 @@ func (m *Model) statusLine() string {
 	return st.Render(text)
 }
 
+// staleness says how old the count is once that matters, and the
+// server's own count (DBSIZE, refreshed twice a minute) when it differs:
+// " 4m ago · now 70,210". A MATCH or TYPE filter makes DBSIZE
+// incomparable, so then only the age is shown.
+func (m *Model) staleness() string {
+	if m.countedAt.IsZero() {
+		return ""
+	}
+	out := ""
+	if age := m.now().Sub(m.countedAt); age >= time.Minute {
+		out = " " + views.TTLShort(age) + " ago"
+	}
+	if m.match == "" && m.typ == "" && m.dbsize >= 0 && m.dbsizeAt.After(m.countedAt) && m.dbsize != int64(m.st.len()) {
+		out += " · now " + views.Commas(m.dbsize)
+	}
+	return out
+}
+
 func (m *Model) openInput(mode inputMode) tea.Cmd {
 	m.mode = mode
 	switch mode {
@@ -316,7 +355,7 @@ func (m *Model) openInput(mode inputMode) tea.Cmd {
 		m.input.SetValue(m.match)
 	case inputFilter:
 		m.input.Prompt = "filter: "
-		m.input.Placeholder = "fuzzy, over the loaded keys"
+		m.input.Placeholder = "text in the loaded keys (" + fuzzyMark + "abc: fuzzy)"
 		m.input.SetValue(m.filter.query)
 	}
 	return nil

@@ -39,6 +39,7 @@ type scanPausedMsg struct{ scan uint64 }
 type dbsizeMsg struct {
 	scan uint64
 	n    int64
+	at   time.Time // when the request left
 	err  error
 }
 
@@ -121,8 +122,9 @@ func (j *scanJob) raise(allowance int) {
 }
 
 // dbsizeCmd sums DBSIZE over every node: the "~N keys" of the status line.
-func dbsizeCmd(c *redisops.Client, scan uint64) tea.Cmd {
+func dbsizeCmd(c *redisops.Client, scan uint64, clock func() time.Time) tea.Cmd {
 	return func() tea.Msg {
+		at := clock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var total atomic.Int64
@@ -134,6 +136,6 @@ func dbsizeCmd(c *redisops.Client, scan uint64) tea.Cmd {
 			total.Add(n)
 			return nil
 		})
-		return dbsizeMsg{scan: scan, n: total.Load(), err: err}
+		return dbsizeMsg{scan: scan, n: total.Load(), at: at, err: err}
 	}
 }

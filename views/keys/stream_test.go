@@ -24,10 +24,11 @@ func (h *harness) inject(keys []string) {
 	}
 }
 
+// wantMatches is what the default (substring) filter must list.
 func wantMatches(keys []string, q string) []string {
 	var out []string
 	for _, k := range keys {
-		if subsequence(strings.ToLower(showKey(k)), q) {
+		if strings.Contains(strings.ToLower(showKey(k)), q) {
 			out = append(out, k)
 		}
 	}

@@ -244,6 +244,10 @@ func (m *Model) noBreakdown(w int) []string {
 	return out
 }
 
+// wideMemory is the width from which the namespace table has room for
+// the average size column.
+const wideMemory = 100
+
 func (m *Model) namespaceLines(w int) []string {
 	s := m.c.Styles
 	r := m.report
@@ -254,14 +258,30 @@ func (m *Model) namespaceLines(w int) []string {
 	if r.Exact {
 		tilde = ""
 	}
-	const keysW, bytesW, barW, avgW, ttlW = 8, 10, 6, 9, 7
+	const keysW, bytesW, barW, ttlW = 8, 10, 6, 7
 	const shareW = barW + 7
-	typesW := max(min(w/6, 24), 8)
-	prefixW := max(w-keysW-bytesW-shareW-avgW-ttlW-typesW-6, 8)
+	// The average (bytes over keys) is the first column to go in a narrow
+	// console: the prefix matters more.
+	avgW, gaps := 9, 6
+	if w < wideMemory {
+		avgW, gaps = 0, 5
+	}
+	// The prefix column gets what its longest prefix needs, up to what the
+	// other columns leave (types keep at least 8 cells).
+	longest := 8
+	for _, ns := range r.Namespaces {
+		longest = max(longest, ansi.StringWidth(decode.DisplayKey(ns.Prefix)))
+	}
+	fixed := keysW + bytesW + shareW + avgW + ttlW + gaps
+	prefixW := max(min(longest, w-fixed-8), 8)
+	typesW := max(w-fixed-prefixW, 8)
 	out := m.errorLines(w)
 	out = append(out, widgets.WrapText(m.estimateNote(r), w)...)
-	hdr := []string{widgets.PadRight("prefix", prefixW), widgets.PadLeft("keys", keysW), widgets.PadLeft("bytes", bytesW), widgets.PadRight("share", shareW),
-		widgets.PadLeft("avg", avgW), widgets.PadLeft("no TTL", ttlW), "types"}
+	hdr := []string{widgets.PadRight("prefix", prefixW), widgets.PadLeft("keys", keysW), widgets.PadLeft("bytes", bytesW), widgets.PadRight("share", shareW)}
+	if avgW > 0 {
+		hdr = append(hdr, widgets.PadLeft("avg", avgW))
+	}
+	hdr = append(hdr, widgets.PadLeft("no TTL", ttlW), "types")
 	out = append(out, s.Label.Render(strings.Join(hdr, " ")))
 	if len(r.Namespaces) == 0 {
 		return append(out, s.Dim.Render("no keys"))
@@ -274,7 +294,7 @@ func (m *Model) namespaceLines(w int) []string {
 		case ns.Prefix == "":
 			prefix = s.Dim.Render("(no prefix)")
 		default:
-			prefix = s.Namespace.Render(ansi.Truncate(prefix, prefixW, s.Glyphs.Ellipsis))
+			prefix = s.Namespace.Render(widgets.ElideMiddle(prefix, prefixW, s.Glyphs.Ellipsis))
 		}
 		noTTL := views.Commas(ns.NoTTL)
 		if r.NoTTLEstimate {
@@ -285,10 +305,11 @@ func (m *Model) namespaceLines(w int) []string {
 			widgets.PadLeft(views.Commas(ns.Keys), keysW),
 			widgets.PadLeft(tilde+views.Bytes(ns.Bytes), bytesW),
 			widgets.PadRight(m.bar(ns.Share, barW)+" "+pct(ns.Share), shareW),
-			widgets.PadLeft(tilde+views.Bytes(ns.AvgBytes), avgW),
-			widgets.PadLeft(noTTL, ttlW),
-			ansi.Truncate(typeMix(ns.Types), typesW, s.Glyphs.Ellipsis),
 		}
+		if avgW > 0 {
+			cells = append(cells, widgets.PadLeft(tilde+views.Bytes(ns.AvgBytes), avgW))
+		}
+		cells = append(cells, widgets.PadLeft(noTTL, ttlW), ansi.Truncate(typeMix(ns.Types), typesW, s.Glyphs.Ellipsis))
 		out = append(out, strings.Join(cells, " "))
 	}
 	return out
@@ -358,7 +379,7 @@ func (m *Model) topLines(w int) []string {
 			length = views.Commas(k.Length)
 		}
 		cells := []string{
-			widgets.PadRight(ansi.Truncate(decode.DisplayKey(k.Key), keyW, s.Glyphs.Ellipsis), keyW),
+			widgets.PadRight(widgets.ElideMiddle(decode.DisplayKey(k.Key), keyW, s.Glyphs.Ellipsis), keyW),
 			s.TypeStyle(k.Type).Render(widgets.PadRight(k.Type, typeW)),
 			widgets.PadLeft(views.Bytes(k.Bytes), bytesW),
 			widgets.PadLeft(length, lenW),

@@ -5,6 +5,7 @@ package widgets
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -103,4 +104,28 @@ func Dialog(s *styles.Styles, title, text, note string, w, maxInner int) []strin
 		s.Dim.Render(lipgloss.NewStyle().Width(inner).Render(note))
 	box := lipgloss.NewStyle().Border(s.Border).Padding(0, 1).Render(body)
 	return strings.Split(box, "\n")
+}
+
+// ElideMiddle shortens unstyled text to at most w cells by cutting out its
+// middle, so that the start and the distinguishing end (a key's id, a
+// port) both stay: "hubspot:contact:…:4823948". The tail gets the larger
+// share. Text that fits is returned as it is.
+func ElideMiddle(s string, w int, ellipsis string) string {
+	sw := ansi.StringWidth(s)
+	if sw <= w {
+		return s
+	}
+	ew := ansi.StringWidth(ellipsis)
+	if w <= ew {
+		return ansi.Truncate(s, max(w, 0), "")
+	}
+	room := w - ew
+	head := room * 2 / 5
+	tail := room - head
+	end := ansi.TruncateLeft(s, sw-tail, "")
+	for ansi.StringWidth(end) > tail { // a wide rune cut in half
+		_, size := utf8.DecodeRuneInString(end)
+		end = end[size:]
+	}
+	return ansi.Truncate(s, head, "") + ellipsis + end
 }
