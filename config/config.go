@@ -29,6 +29,9 @@ type Profile struct {
 	TLSSkipVerify bool   `toml:"tls_skip_verify"`
 	ReadOnly      bool   `toml:"read_only"`
 	Production    bool   `toml:"production"`
+	// Policy is the cache policy file `cachedeck policy check` audits this
+	// profile against (default: policy-<profile>.toml next to the config).
+	Policy string `toml:"policy"`
 }
 
 // File is the whole config file.
