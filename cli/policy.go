@@ -25,7 +25,7 @@ policy-<profile>.toml (or policy.toml without a profile) next to the config
 file, else the built-in policy.`,
 		Args: exactArgs(0, "a subcommand: init, check or fix"),
 	}
-	cmd.AddCommand(a.policyInitCmd(), a.policyCheckCmd())
+	cmd.AddCommand(a.policyInitCmd(), a.policyCheckCmd(), a.policyFixCmd())
 	return cmd
 }
 

@@ -39,6 +39,10 @@ type AuditOptions struct {
 	Count int64
 	// Progress is called from Audit's goroutine at most every 100 ms.
 	Progress func(AuditProgress)
+	// Collect, when set, is called from Audit's goroutine with every
+	// offending key audited and its finding kind (`policy fix` collects
+	// the damaged LZ: keys with it).
+	Collect func(kind, key string)
 }
 
 // Audit defaults.
@@ -517,6 +521,9 @@ func (a *auditAgg) namespace(k *auditKey) *auditNS {
 }
 
 func (a *auditAgg) sample(ns *auditNS, kind, key string) {
+	if a.o.Collect != nil {
+		a.o.Collect(kind, key)
+	}
 	if s := ns.samples[kind]; len(s) < a.o.SampleKeys {
 		ns.samples[kind] = append(s, strings.Clone(key))
 	}
