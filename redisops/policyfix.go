@@ -33,8 +33,8 @@ type FixTTLProgress struct {
 // conditional PEXPIRE left them alone.
 type FixTTLResult struct {
 	Scanned, MissingTTL, AboveTTL, Set int64
-	Duration                          time.Duration
-	Cancelled                         bool
+	Duration                           time.Duration
+	Cancelled                          bool
 }
 
 // FixTTL gives the keys of every policy namespace that has a TTL one that
