@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -32,28 +31,15 @@ file, else the built-in policy.`,
 // policyLocation is where the policy file of this invocation lives and
 // whether the user named it (a named file must exist).
 func (a *app) policyLocation(flag string) (path string, explicit bool, err error) {
-	if flag != "" {
-		return flag, true, nil
-	}
 	cfgPath, cfgExplicit := a.conn.configPath, a.conn.configPath != ""
 	if !cfgExplicit {
 		cfgPath = config.DefaultPath()
 	}
-	cfg, err := config.Load(cfgPath, cfgExplicit)
+	path, explicit, err = policy.Locate(flag, cfgPath, cfgExplicit, a.conn.profile)
 	if err != nil {
 		return "", false, usageError{err}
 	}
-	prof, name, err := cfg.Profile(a.conn.profile)
-	if err != nil {
-		return "", false, usageError{err}
-	}
-	if prof.Policy != "" {
-		return prof.Policy, true, nil
-	}
-	if cfgPath == "" {
-		return "", false, nil
-	}
-	return policy.DefaultPath(filepath.Dir(cfgPath), name), false, nil
+	return path, explicit, nil
 }
 
 // loadPolicy resolves and reads the policy; an invalid file is a usage

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/coldcopy/cachedeck/config"
 )
 
 //go:embed default.toml
@@ -370,4 +372,30 @@ func WriteDefault(path string, force bool) error {
 		return fmt.Errorf("policy init: %w", err)
 	}
 	return f.Close()
+}
+
+// Locate is where the policy of a session lives and whether it was named
+// explicitly (a named file must exist): flag when given, else the
+// profile's policy setting, else DefaultPath next to the config file.
+// cfgPath is the config file ("" when none), cfgExplicit whether the user
+// named it, profile the profile asked for ("" for the default one).
+func Locate(flag, cfgPath string, cfgExplicit bool, profile string) (string, bool, error) {
+	if flag != "" {
+		return flag, true, nil
+	}
+	cfg, err := config.Load(cfgPath, cfgExplicit)
+	if err != nil {
+		return "", false, err
+	}
+	prof, name, err := cfg.Profile(profile)
+	if err != nil {
+		return "", false, err
+	}
+	if prof.Policy != "" {
+		return prof.Policy, true, nil
+	}
+	if cfgPath == "" {
+		return "", false, nil
+	}
+	return DefaultPath(filepath.Dir(cfgPath), name), false, nil
 }
