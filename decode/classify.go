@@ -1,5 +1,7 @@
 package decode
 
+import "bytes"
+
 // Storage is how a string value is stored, as far as a policy audit cares:
 // compressed or not, by which framing or codec, and whether it is a
 // damaged LZ: value the app cannot read.
@@ -29,6 +31,18 @@ func Classify(value []byte, cut bool) Storage {
 			return Storage{} // JSON.stringify output, stored as is
 		}
 		break
+	}
+	// The markers and signatures answer without decoding: only LZ: values
+	// holding U+FFFD (damaged, or a genuine U+FFFD to tell apart), base64
+	// text and codecs without magic need the decoder.
+	switch {
+	case bytes.HasPrefix(value, []byte(prefixCompressed)):
+		return Storage{Compressed: true, Layer: LayerColdcopyCompressed}
+	case bytes.HasPrefix(value, []byte(prefixLZ)) && !bytes.Contains(value, []byte("\xef\xbf\xbd")):
+		return Storage{Compressed: true, Layer: LayerColdcopyLZ}
+	}
+	if c, ok := magicCodecFor(value); ok && !c.weakMagic {
+		return Storage{Compressed: true, Layer: c.name}
 	}
 	r := decodeValue(value, Options{MaxOutput: classifyLimit}, cut)
 	s := Storage{Damaged: r.Damaged}

@@ -1,7 +1,6 @@
 package redisops
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +56,10 @@ const (
 	// auditMaxUnknown caps the unknown namespaces kept; further ones count
 	// in one OtherNamespace bucket.
 	auditMaxUnknown = 1000
+	// auditors is the number of batches audited at once per node when
+	// ungoverned: each batch takes two or three round trips, so more of
+	// them overlap than in a memory breakdown.
+	auditors = 4
 )
 
 // Finding kinds, from the most to the least serious.
@@ -158,8 +161,7 @@ type auditKey struct {
 	ttl      int64 // ms; -1 none
 	bytes    int64
 	strlen   int64 // strings; -1 unknown
-	data     []byte
-	dataCut  bool // data is a prefix of the value
+	dataCut  bool // only a prefix of the value was classified
 	storage  decode.Storage
 	checked  bool // storage is known
 }
@@ -251,7 +253,7 @@ func (c *Client) Audit(ctx context.Context, o AuditOptions) (*AuditReport, error
 }
 
 // auditNode walks one node like memNode: governed, each batch is audited
-// before the next pause; ungoverned, two auditors overlap the walk.
+// before the next pause; ungoverned, auditors overlap the walk.
 func auditNode(ctx context.Context, node *redis.Client, o AuditOptions, walk MemoryOptions, threshold uint64, out chan<- []auditKey, fail func(error)) error {
 	process := func(b *memBatch) error {
 		keys := make([]auditKey, len(b.keys))
@@ -274,9 +276,9 @@ func auditNode(ctx context.Context, node *redis.Client, o AuditOptions, walk Mem
 	if o.Governor != nil {
 		return memWalk(ctx, node, walk, process)
 	}
-	raw := make(chan *memBatch, memMeasurers)
+	raw := make(chan *memBatch, auditors)
 	var wg sync.WaitGroup
-	for range memMeasurers {
+	for range auditors {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -307,18 +309,26 @@ func auditNode(ctx context.Context, node *redis.Client, o AuditOptions, walk Mem
 	return err
 }
 
-// auditBatch fills a batch in up to three pipelines (see Audit).
+// auditBatch fills a batch in two pipelines, rarely three (see Audit).
+// The first sends TYPE, PTTL, MEMORY USAGE, STRLEN and a 3-byte GETRANGE
+// for every key (the last two answer WRONGTYPE for collections, which
+// costs less than a round trip); the second reads a bounded prefix of the
+// strings over compress_above and the small LZ: values whole.
 func auditBatch(ctx context.Context, node *redis.Client, o AuditOptions, keys []auditKey) error {
 	n := len(keys)
 	typ := make([]*redis.StatusCmd, n)
 	ttl := make([]*redis.DurationCmd, n)
 	mem := make([]*redis.IntCmd, n)
+	strlen := make([]*redis.IntCmd, n)
+	head := make([]*redis.StringCmd, n)
 	pipe := node.Pipeline()
 	for i := range keys {
 		if keys[i].audited {
 			typ[i] = pipe.Type(ctx, keys[i].key)
 			ttl[i] = pipe.PTTL(ctx, keys[i].key)
 			mem[i] = pipe.MemoryUsage(ctx, keys[i].key)
+			strlen[i] = pipe.StrLen(ctx, keys[i].key)
+			head[i] = pipe.GetRange(ctx, keys[i].key, 0, auditLZHead-1)
 		}
 	}
 	if pipe.Len() == 0 {
@@ -329,7 +339,7 @@ func auditBatch(ctx context.Context, node *redis.Client, o AuditOptions, keys []
 		return err
 	}
 	big := int64(o.Policy.CompressAbove)
-	strings2 := 0
+	var reads []int // strings whose bytes are needed
 	for i := range keys {
 		k := &keys[i]
 		if !k.audited {
@@ -363,106 +373,78 @@ func auditBatch(ctx context.Context, node *redis.Client, o AuditOptions, keys []
 			k.vanished = true
 			continue
 		}
-		if k.typ == "string" {
-			strings2++
+		if k.typ != "string" {
+			continue
+		}
+		// A string: STRLEN and the head must have answered too, unless the
+		// key changed type in between (then it is counted as it was).
+		lerr, herr := strlen[i].Err(), head[i].Err()
+		if redis.HasErrorPrefix(lerr, "WRONGTYPE") || redis.HasErrorPrefix(herr, "WRONGTYPE") || memMoved(lerr) || memMoved(herr) {
+			k.vanished = true
+			continue
+		}
+		if lerr != nil {
+			return auditCmdErr(node, lerr, "STRLEN")
+		}
+		if herr != nil {
+			return auditCmdErr(node, herr, "GETRANGE")
+		}
+		k.strlen = strlen[i].Val()
+		if k.strlen > big || head[i].Val() == "LZ:" {
+			reads = append(reads, i)
 		}
 	}
-	if strings2 == 0 {
+	if len(reads) == 0 {
 		return nil
 	}
-
-	// Strings: STRLEN and a bounded prefix of the big ones (MEMORY USAGE is
-	// never below the length), the first bytes of the others.
-	strlen := make([]*redis.IntCmd, n)
-	head := make([]*redis.StringCmd, n)
-	pipe = node.Pipeline()
-	for i := range keys {
-		k := &keys[i]
-		if !k.audited || k.vanished || k.typ != "string" {
-			continue
-		}
-		if k.bytes > big {
-			strlen[i] = pipe.StrLen(ctx, k.key)
-			head[i] = pipe.GetRange(ctx, k.key, 0, int64(o.PrefixBytes)-1)
-		} else {
-			head[i] = pipe.GetRange(ctx, k.key, 0, auditLZHead-1)
-		}
-	}
-	_, _ = pipe.Exec(ctx)
-	if err := ctx.Err(); err != nil {
+	if err := auditRead(ctx, node, keys, reads, int64(o.PrefixBytes), false); err != nil {
 		return err
 	}
-	var lz []int // LZ: values whose damage is not settled yet
-	for i := range keys {
+	// An LZ: value whose prefix did not show damage may be damaged further
+	// on: read it up to max_value (rare: damage starts in the first bytes).
+	var lz []int
+	for _, i := range reads {
 		k := &keys[i]
-		if head[i] == nil {
-			continue
+		if !k.vanished && k.storage.Layer == decode.LayerColdcopyLZ && !k.storage.Damaged && k.dataCut {
+			lz = append(lz, i)
 		}
-		if strlen[i] != nil {
-			if err := strlen[i].Err(); err != nil {
-				if redis.HasErrorPrefix(err, "WRONGTYPE") || memMoved(err) {
-					k.vanished = true // replaced by another type since TYPE
-					continue
-				}
-				return auditCmdErr(node, err, "STRLEN")
-			}
-			k.strlen = strlen[i].Val()
-		}
-		if err := head[i].Err(); err != nil {
-			if redis.HasErrorPrefix(err, "WRONGTYPE") || memMoved(err) {
-				k.vanished = true
-				continue
-			}
-			return auditCmdErr(node, err, "GETRANGE")
-		}
-		data := []byte(head[i].Val())
-		if strlen[i] == nil {
-			// A small string: only an LZ: value needs reading.
-			if bytes.HasPrefix(data, []byte("LZ:")) {
-				lz = append(lz, i)
-			}
-			continue
-		}
-		k.data, k.dataCut = data, int64(len(data)) < k.strlen
-		k.storage, k.checked = decode.Classify(k.data, k.dataCut), true
-		if k.storage.Layer == decode.LayerColdcopyLZ && !k.storage.Damaged && k.dataCut {
-			lz = append(lz, i) // the damage may start past the prefix
-		}
-		k.data = nil
 	}
 	if len(lz) == 0 {
 		return nil
 	}
-	// A bounded read of the LZ: values not settled: whole when small, up to
-	// max_value otherwise (rare: damage usually starts in the first bytes).
-	limit := max(int64(o.PrefixBytes), int64(o.Policy.MaxValue))
-	reads := make([]*redis.StringCmd, len(lz))
-	pipe = node.Pipeline()
-	for j, i := range lz {
-		reads[j] = pipe.GetRange(ctx, keys[i].key, 0, limit-1)
+	return auditRead(ctx, node, keys, lz, max(int64(o.PrefixBytes), int64(o.Policy.MaxValue)), true)
+}
+
+// auditRead reads up to limit bytes of each string keys[i] for i in idx
+// and classifies them. damageOnly keeps what is known and updates only
+// whether the value is damaged.
+func auditRead(ctx context.Context, node *redis.Client, keys []auditKey, idx []int, limit int64, damageOnly bool) error {
+	cmds := make([]*redis.StringCmd, len(idx))
+	pipe := node.Pipeline()
+	for j, i := range idx {
+		cmds[j] = pipe.GetRange(ctx, keys[i].key, 0, limit-1)
 	}
 	_, _ = pipe.Exec(ctx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for j, i := range lz {
+	for j, i := range idx {
 		k := &keys[i]
-		if err := reads[j].Err(); err != nil {
+		if err := cmds[j].Err(); err != nil {
 			if redis.HasErrorPrefix(err, "WRONGTYPE") || memMoved(err) {
 				k.vanished = true
 				continue
 			}
 			return auditCmdErr(node, err, "GETRANGE")
 		}
-		data := []byte(reads[j].Val())
-		cut := int64(len(data)) == limit
-		s := decode.Classify(data, cut)
-		if k.strlen < 0 {
-			k.storage, k.checked = s, true // a small value: only its damage counts
-			k.storage.Compressed = true
-		} else {
-			k.storage.Damaged = s.Damaged
+		data := []byte(cmds[j].Val())
+		cut := int64(len(data)) < k.strlen
+		st := decode.Classify(data, cut)
+		if damageOnly {
+			k.storage.Damaged = st.Damaged
+			continue
 		}
+		k.storage, k.checked, k.dataCut = st, true, cut
 	}
 	return nil
 }
