@@ -161,7 +161,7 @@ type auditKey struct {
 	ttl      int64 // ms; -1 none
 	bytes    int64
 	strlen   int64 // strings; -1 unknown
-	dataCut  bool // only a prefix of the value was classified
+	dataCut  bool  // only a prefix of the value was classified
 	storage  decode.Storage
 	checked  bool // storage is known
 }
