@@ -312,7 +312,7 @@ func (d *doctorRun) persistence() {
 		d.unknown("persistence-rdb", sbase, sremedy, why+"; INFO does not list save points")
 	} else if strings.TrimSpace(v) == "" {
 		d.add(DoctorCheck{ID: "persistence-rdb", Status: DoctorWarning, Seen: `save "" (no RDB snapshots: a restart starts cold)`, Baseline: sbase, Remedy: sremedy, Source: "CONFIG"})
-	} else if v != "900 1 300 10 60 10000" && v != "3600 1 300 100 60 10000" {
+	} else if v != "900 1 300 10 60 10000" {
 		d.add(DoctorCheck{ID: "persistence-rdb", Status: DoctorInfo, Seen: "save " + v, Baseline: sbase, Remedy: sremedy, Source: "CONFIG"})
 	} else {
 		d.add(DoctorCheck{ID: "persistence-rdb", Status: DoctorOK, Seen: "save " + v, Baseline: sbase, Source: "CONFIG"})
@@ -436,7 +436,7 @@ func (d *doctorRun) dangerous(ctx context.Context, node *redis.Client, user, nam
 	case err == nil:
 		safe(fmt.Sprintf("%s is denied to %s: %s", name, user, firstLine(res)), "ACL DRYRUN")
 		return
-	case strings.Contains(err.Error(), "not found"):
+	case strings.Contains(err.Error(), "Command '") && strings.Contains(err.Error(), "not found"):
 		safe(name+" is renamed away (ACL DRYRUN: command not found)", "ACL DRYRUN")
 		return
 	}

@@ -166,12 +166,13 @@ type auditKey struct {
 	checked  bool // storage is known
 }
 
-// Audit walks every master once with SCAN and, per batch, one pipeline of
-// TYPE, PTTL and MEMORY USAGE, then one of STRLEN and a bounded GETRANGE
-// prefix for the strings over compress_above (a 3-byte GETRANGE for the
-// smaller ones, to find LZ: values), then, rarely, a bounded read of an
-// LZ: value whose prefix did not settle whether it is damaged. It
-// classifies every key by the policy and counts what breaks it.
+// Audit walks every master once with SCAN and audits each batch in two
+// pipelined round trips (see auditBatch): TYPE, PTTL, MEMORY USAGE,
+// STRLEN and the first 3 bytes of every key, then a bounded GETRANGE
+// prefix of the strings over compress_above and of the small LZ: values;
+// rarely a third, bounded read of an LZ: value whose prefix did not settle
+// whether it is damaged. It classifies every key by the policy and counts
+// what breaks it.
 //
 // Cancelling ctx returns the report so far with Cancelled set and a nil
 // error. A failure (a refused command, a lost connection) returns the

@@ -236,3 +236,36 @@ func TestAuditRefusedMemoryUsage(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "MEMORY USAGE denied by ACL")
 }
+
+func TestAuditAndFixTTLOnACluster(t *testing.T) {
+	const keys = 3000
+	cl := redistest.Cluster(t, 3)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
+	require.True(t, c.IsCluster())
+	seedInto(t, c.Redis(), keys)
+	p := policy.Default()
+	want, _ := expectedAudit(p, keys)
+
+	r, err := c.Audit(context.Background(), redisops.AuditOptions{Policy: p})
+	require.NoError(t, err)
+	assert.Equal(t, int64(keys), r.ScannedKeys, "every master")
+	var noTTL int64
+	for _, ns := range r.Namespaces {
+		if tr := want[ns.Name]; !ns.Unknown && tr != nil {
+			assert.Equal(t, tr.damaged, ns.DamagedLZ, ns.Name)
+			assert.Equal(t, tr.noTTL, ns.NoTTL, ns.Name)
+			noTTL += ns.NoTTL
+		}
+	}
+	require.Positive(t, noTTL)
+
+	res, err := c.FixTTL(context.Background(), redisops.FixTTLOptions{Policy: p})
+	require.NoError(t, err)
+	assert.Equal(t, noTTL, res.MissingTTL)
+	assert.Equal(t, noTTL, res.Set)
+	r, err = c.Audit(context.Background(), redisops.AuditOptions{Policy: p})
+	require.NoError(t, err)
+	for _, f := range r.Findings {
+		assert.NotEqual(t, redisops.FindNoTTL, f.Kind, "%s: %d keys still without TTL", f.Namespace, f.Keys)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -75,9 +74,6 @@ func profilePolicy(profile string) (*cachepolicy.Policy, error) {
 	path, explicit, err := cachepolicy.Locate("", cfg, false, profile)
 	if err != nil {
 		return nil, err
-	}
-	if path == "" && cfg != "" {
-		path = cachepolicy.DefaultPath(filepath.Dir(cfg), profile)
 	}
 	return cachepolicy.Resolve(path, explicit)
 }
