@@ -2,7 +2,8 @@
 // (redisops.Audit), namespaces with their counts on top, findings with
 // sample keys below. An audit walks the whole keyspace, so it starts on r,
 // not when the tab is shown; it is paced by the latency governor and esc
-// cancels it. The fixes are the headless `cachedeck policy fix`.
+// cancels it. T and D run the guarded fixes the findings call for
+// (confirmed, paced, cancellable, audited; absent in a read-only session).
 package policy
 
 import (
@@ -16,6 +17,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/config"
 	"github.com/coldcopy/cachedeck/decode"
 	cachepolicy "github.com/coldcopy/cachedeck/policy"
@@ -60,6 +62,11 @@ type Model struct {
 	report   *redisops.AuditReport
 	err      error
 	top      int
+
+	confirm   widgets.Confirm
+	fixSeq    uint64             // the fix in flight, 0 when none
+	fixCancel context.CancelFunc // esc
+	log       *audit.Log         // opened by the first fix, never closed (an outcome in flight at quit still lands)
 }
 
 // New returns the pane; r starts an audit.
@@ -81,14 +88,24 @@ func profilePolicy(profile string) (*cachepolicy.Policy, error) {
 func (m *Model) Init() tea.Cmd                 { return nil }
 func (m *Model) SetSize(w, h int)              { m.width, m.height = max(0, w), max(0, h) }
 func (m *Model) SetFocused(bool)               {}
-func (m *Model) Capturing() bool               { return false }
+func (m *Model) Capturing() bool               { return m.confirm.Active() }
 func (m *Model) Running() bool                 { return m.runSeq != 0 }
 func (m *Model) Err() error                    { return m.err }
 func (m *Model) Report() *redisops.AuditReport { return m.report }
 
+// Fixing reports whether a fix runs; Confirming whether a fix waits for
+// its answer.
+func (m *Model) Fixing() bool     { return m.fixSeq != 0 }
+func (m *Model) Confirming() bool { return m.confirm.Active() }
+
 // Interrupt implements views.Interrupter: Ctrl-C cancels a running audit
 // first (it changes nothing, but its partial report is worth a look).
 func (m *Model) Interrupt() (tea.Cmd, bool) {
+	if m.fixCancel != nil {
+		m.fixCancel()
+		m.fixCancel = nil
+		return nil, true
+	}
 	if m.runSeq == 0 || m.cancel == nil {
 		return nil, false
 	}
@@ -167,15 +184,34 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		case msg.report != nil && msg.report.Cancelled:
 			return views.Flash(views.FlashInfo, "policy audit cancelled: the report is partial")
 		}
+	case fixedMsg:
+		if msg.pane != m.id || msg.seq != m.fixSeq {
+			return nil
+		}
+		return m.fixDone(msg)
 	case tea.KeyPressMsg:
+		if handled, cmd := m.confirm.Update(msg); handled {
+			return cmd
+		}
 		k := m.c.Keys
 		switch {
 		case key.Matches(msg, k.Refresh):
+			if m.fixSeq != 0 {
+				return nil
+			}
 			return m.start()
+		case key.Matches(msg, fixTTLKey):
+			return m.askFix(redisops.FixTTL)
+		case key.Matches(msg, fixLZKey):
+			return m.askFix(redisops.FixDamagedLZ)
 		case key.Matches(msg, k.Back):
 			if m.cancel != nil {
 				m.cancel()
 				m.cancel = nil
+			}
+			if m.fixCancel != nil {
+				m.fixCancel()
+				m.fixCancel = nil
 			}
 		default:
 			if d, ok := widgets.Movement(msg, k, m.height-1); ok {
@@ -202,6 +238,8 @@ func (m *Model) View() string {
 	s := m.c.Styles
 	var head string
 	switch {
+	case m.fixSeq != 0:
+		head = s.Partial.Render("fixing… (esc cancels between batches)")
 	case m.runSeq != 0:
 		head = s.Partial.Render(fmt.Sprintf("auditing… %s of %s keys, %s (esc cancels)", views.Commas(m.last.Scanned), total(m.last.Total), m.last.Elapsed.Round(100*time.Millisecond)))
 	case m.report == nil && m.err != nil:
@@ -226,7 +264,11 @@ func (m *Model) View() string {
 	lines := m.body(w)
 	m.top = max(0, min(m.top, len(lines)-(h-1)))
 	end := min(len(lines), m.top+h-1)
-	return widgets.Screen(append([]string{head}, lines[m.top:end]...), w, h)
+	out := append([]string{head}, lines[m.top:end]...)
+	if m.confirm.Active() {
+		out = widgets.Overlay(out, m.confirm.View(s, w), w, h)
+	}
+	return widgets.Screen(out, w, h)
 }
 
 func total(n int64) string {
@@ -243,8 +285,8 @@ func (m *Model) body(w int) []string {
 		return nil
 	}
 	s := m.c.Styles
-	nameW := max(12, min(34, w-56))
-	cols := []int{6, 8, 9, 7, 6, 7, 5, 7}
+	nameW := max(12, min(34, w-62))
+	cols := []int{6, 9, 11, 7, 6, 7, 6, 8}
 	row := func(name string, vals ...string) string {
 		line := widgets.PadRight(ansiCut(name, nameW), nameW)
 		for i, v := range vals {
@@ -298,7 +340,11 @@ func (m *Model) body(w int) []string {
 			out = append(out, "    "+s.Dim.Render(ansiCut(decode.DisplayKey(k), max(1, w-4))))
 		}
 		if f.Fix != "" {
-			out = append(out, "  "+s.Label.Render("fix: cachedeck policy fix --"+f.Fix))
+			fix := "fix: " + map[string]string{redisops.FixTTL: "T", redisops.FixDamagedLZ: "D"}[f.Fix] + " here, or cachedeck policy fix --" + f.Fix
+			if m.c.ReadOnly {
+				fix = "fix (not in a read-only session): cachedeck policy fix --" + f.Fix
+			}
+			out = append(out, "  "+s.Label.Render(fix))
 		}
 	}
 	return out
@@ -334,11 +380,21 @@ func dash(n int64) string {
 }
 
 func (m *Model) ShortHelp() []key.Binding {
-	run := key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "audit"))
-	if m.runSeq != 0 {
-		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel audit"))}
+	if m.confirm.Active() {
+		return m.confirm.Help()
 	}
-	return []key.Binding{run, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "scroll"))}
+	run := key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "audit"))
+	if m.runSeq != 0 || m.fixSeq != 0 {
+		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+	}
+	h := []key.Binding{run, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "scroll"))}
+	if !m.c.ReadOnly && m.fixCounts(redisops.FixTTL) > 0 {
+		h = append(h, fixTTLKey)
+	}
+	if !m.c.ReadOnly && m.fixCounts(redisops.FixDamagedLZ) > 0 {
+		h = append(h, fixLZKey)
+	}
+	return h
 }
 
 func (m *Model) FullHelp() [][]key.Binding {

@@ -3,6 +3,10 @@ package policy
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +73,7 @@ func TestPolicyPaneInProgram(t *testing.T) {
 	assert.Contains(t, view, "3,000 keys")
 	assert.Contains(t, view, "payment and billing data")
 	assert.Contains(t, view, "never")
+	assert.Regexp(t, `user profiles +5m +[0-9,]+ +[0-9.]+ (B|KiB|MiB) `, view, "columns never run together")
 
 	// Scrolled to the end: the findings and their fixes.
 	final.Update(viewtest.KeyMsg("G"))
@@ -80,7 +85,7 @@ func TestPolicyPaneInProgram(t *testing.T) {
 		all += ansi.Strip(final.View())
 		final.Update(viewtest.KeyMsg("pgdown"))
 	}
-	assert.Contains(t, all, "fix: cachedeck policy fix --damaged-lz")
+	assert.Contains(t, all, "fix (not in a read-only session): cachedeck policy fix --damaged-lz")
 	assert.Contains(t, all, `"   "`, "an unprintable or blank key is escaped")
 }
 
@@ -107,4 +112,55 @@ func TestPolicyPaneCancelAndBadPolicy(t *testing.T) {
 		pane.SetSize(size[0], size[1])
 		viewtest.RequireSafeView(t, pane, size[0], size[1])
 	}
+}
+
+func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+	c := seeded(t, 1500)
+	common := viewtest.NewCommon(c, false)
+	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	pane := New(common)
+	pane.Load = builtIn
+	h := viewtest.Start(t, pane, 100, 30)
+	h.Key("r")
+	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	noTTL := pane.fixCounts(redisops.FixTTL)
+	damaged := pane.fixCounts(redisops.FixDamagedLZ)
+	require.Positive(t, noTTL)
+	require.Positive(t, damaged)
+
+	// n answers no: nothing changes, nothing is logged.
+	h.Key("T")
+	require.True(t, pane.Confirming())
+	assert.Contains(t, ansi.Strip(pane.View()), "Set the policy's TTL on")
+	h.Key("n")
+	assert.False(t, pane.Confirming())
+	assert.NoFileExists(t, common.AuditPath)
+
+	h.Key("T")
+	h.Key("y")
+	h.Until("the TTL fix", func() bool { return !pane.Fixing() })
+	h.Key("D")
+	h.Key("y")
+	h.Until("the damaged LZ: fix", func() bool { return !pane.Fixing() })
+	h.Key("r")
+	h.Until("the audit after the fixes", func() bool { return !pane.Running() })
+	assert.Zero(t, pane.fixCounts(redisops.FixTTL))
+	assert.Zero(t, pane.fixCounts(redisops.FixDamagedLZ))
+
+	data, err := os.ReadFile(common.AuditPath)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 4, "attempted and done, for each fix")
+	assert.Contains(t, lines[1], `"action":"policy fix ttl"`)
+	assert.Contains(t, lines[1], `"outcome":"done"`)
+	assert.Contains(t, lines[3], `"deleted":`+strconv.FormatInt(damaged, 10))
+
+	// Read-only: the fixes are not offered.
+	ro := New(viewtest.NewCommon(c, true))
+	ro.report = pane.Report()
+	ro.report.Findings = append(ro.report.Findings, redisops.Finding{Kind: redisops.FindNoTTL, Fix: redisops.FixTTL, Keys: 1})
+	hr := viewtest.Start(t, ro, 80, 20)
+	hr.Key("T")
+	assert.False(t, ro.Confirming())
+	assert.Contains(t, strings.Join(hr.Flashes(), "\n"), "read-only")
 }
