@@ -309,7 +309,8 @@ func ParseDuration(text string) (time.Duration, error) {
 	return x, nil
 }
 
-// FormatTTL renders a TTL compactly: 7d, 24h, 5m, 90s.
+// FormatTTL renders a TTL compactly: 7d, 24h, 5m, 90s; 29.9d or 5.5h
+// for long ones that are not whole.
 func FormatTTL(d time.Duration) string {
 	switch {
 	case d <= 0:
@@ -318,6 +319,10 @@ func FormatTTL(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%.1fd", d.Hours()/24) // a remaining TTL: the exact seconds say nothing more
+	case d >= time.Hour:
+		return fmt.Sprintf("%.1fh", d.Hours())
 	case d%time.Minute == 0:
 		return fmt.Sprintf("%dm", d/time.Minute)
 	case d%time.Second == 0:

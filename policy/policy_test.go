@@ -147,5 +147,7 @@ func TestSizesAndDurations(t *testing.T) {
 	assert.Error(t, err)
 	assert.Equal(t, "7d", FormatTTL(7*24*time.Hour))
 	assert.Equal(t, "90s", FormatTTL(90*time.Second))
+	assert.Equal(t, "29.9d", FormatTTL(30*24*time.Hour-3*time.Hour-time.Second))
+	assert.Equal(t, "1.5h", FormatTTL(90*time.Minute))
 	assert.Equal(t, "1MB", Size(1<<20).String())
 }
