@@ -33,6 +33,9 @@ type Profile struct {
 	// one: the name of a variable holding it, or a file (see dobackend).
 	DOTokenEnv  string `toml:"do_token_env"`
 	DOTokenFile string `toml:"do_token_file"`
+	// Policy is the cache policy file `cachedeck policy check` audits this
+	// profile against (default: policy-<profile>.toml next to the config).
+	Policy string `toml:"policy"`
 }
 
 // File is the whole config file.

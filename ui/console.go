@@ -5,10 +5,12 @@ import (
 	"github.com/coldcopy/cachedeck/views/auditlog"
 	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/cluster"
+	"github.com/coldcopy/cachedeck/views/doctor"
 	"github.com/coldcopy/cachedeck/views/inspector"
 	"github.com/coldcopy/cachedeck/views/invalidate"
 	"github.com/coldcopy/cachedeck/views/keys"
 	"github.com/coldcopy/cachedeck/views/memory"
+	policyview "github.com/coldcopy/cachedeck/views/policy"
 	"github.com/coldcopy/cachedeck/views/slowlog"
 	"github.com/coldcopy/cachedeck/views/stats"
 )
@@ -38,6 +40,8 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Policy", policyview.New(c)},
+		{"Doctor", doctor.New(c)},
 		{"Cluster", cluster.New(c, o.DO, o.DOUnavailable)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})

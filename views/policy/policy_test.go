@@ -1,0 +1,166 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/internal/redistest"
+	cachepolicy "github.com/coldcopy/cachedeck/policy"
+	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/seed"
+	"github.com/coldcopy/cachedeck/views/viewtest"
+)
+
+type root struct{ pane *Model }
+
+func (r root) Init() tea.Cmd { return nil }
+
+func (r root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		r.pane.SetSize(msg.Width, msg.Height)
+	case tea.KeyPressMsg:
+		if msg.String() == "ctrl+c" {
+			return r, tea.Quit
+		}
+	}
+	return r, r.pane.Update(msg)
+}
+
+func (r root) View() tea.View { return tea.NewView(r.pane.View()) }
+
+func builtIn(string) (*cachepolicy.Policy, error) { return cachepolicy.Default(), nil }
+
+func seeded(t *testing.T, keys int) *redisops.Client {
+	t.Helper()
+	srv := redistest.Standalone(t)
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
+	_, err := seed.Seed(context.Background(), c.Redis(), seed.Options{Keys: keys})
+	require.NoError(t, err)
+	return c
+}
+
+func TestPolicyPaneInProgram(t *testing.T) {
+	c := seeded(t, 3000)
+	pane := New(viewtest.NewCommon(c, true))
+	pane.Load = builtIn
+	tm := teatest.NewTestModel(t, root{pane: pane}, teatest.WithInitialTermSize(100, 30),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("r: audit")) }, teatest.WithDuration(5*time.Second))
+	tm.Type("r")
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("findings")) }, teatest.WithDuration(20*time.Second))
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+
+	final := tm.FinalModel(t).(root).pane
+	r := final.Report()
+	require.NotNil(t, r)
+	assert.Equal(t, int64(3000), r.ScannedKeys)
+	view := ansi.Strip(viewtest.RequireSafeView(t, final, 100, 30))
+	assert.Contains(t, view, "3,000 keys")
+	assert.Contains(t, view, "payment and billing data")
+	assert.Contains(t, view, "never")
+	assert.Regexp(t, `user profiles +5m +[0-9,]+ +[0-9.]+ (B|KiB|MiB) `, view, "columns never run together")
+
+	// Scrolled to the end: the findings and their fixes.
+	final.Update(viewtest.KeyMsg("G"))
+	view = ansi.Strip(viewtest.RequireSafeView(t, final, 100, 30))
+	assert.Contains(t, view, "[unknown-namespace]")
+	final.top = 0
+	var all string
+	for range 40 {
+		all += ansi.Strip(final.View())
+		final.Update(viewtest.KeyMsg("pgdown"))
+	}
+	assert.Contains(t, all, "fix (not in a read-only session): cachedeck policy fix --damaged-lz")
+	assert.Contains(t, all, `"   "`, "an unprintable or blank key is escaped")
+}
+
+func TestPolicyPaneCancelAndBadPolicy(t *testing.T) {
+	c := seeded(t, 200)
+	pane := New(viewtest.NewCommon(c, false))
+	pane.Load = func(string) (*cachepolicy.Policy, error) {
+		return cachepolicy.Parse("version = 1\ntypo = 1\n", "bad.toml")
+	}
+	h := viewtest.Start(t, pane, 80, 12)
+	h.Key("r")
+	h.Until("the failure", func() bool { return !pane.Running() })
+	require.Error(t, pane.Err())
+	assert.Contains(t, ansi.Strip(pane.View()), "unknown setting typo")
+
+	// Ctrl-C (Interrupt) cancels a running audit; the pane reports partial.
+	pane.Load = builtIn
+	h.Key("r")
+	require.True(t, pane.Running())
+	_, ok := pane.Interrupt()
+	assert.True(t, ok)
+	h.Until("the cancelled audit", func() bool { return !pane.Running() })
+	for _, size := range [][2]int{{10, 2}, {1, 1}, {140, 50}} {
+		pane.SetSize(size[0], size[1])
+		viewtest.RequireSafeView(t, pane, size[0], size[1])
+	}
+}
+
+func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+	c := seeded(t, 1500)
+	common := viewtest.NewCommon(c, false)
+	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	pane := New(common)
+	pane.Load = builtIn
+	h := viewtest.Start(t, pane, 100, 30)
+	h.Key("r")
+	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	noTTL := pane.fixCounts(redisops.FixTTL)
+	damaged := pane.fixCounts(redisops.FixDamagedLZ)
+	require.Positive(t, noTTL)
+	require.Positive(t, damaged)
+
+	// n answers no: nothing changes, nothing is logged.
+	h.Key("T")
+	require.True(t, pane.Confirming())
+	assert.Contains(t, ansi.Strip(pane.View()), "Set the policy's TTL on")
+	h.Key("n")
+	assert.False(t, pane.Confirming())
+	assert.NoFileExists(t, common.AuditPath)
+
+	h.Key("T")
+	h.Key("y")
+	h.Until("the TTL fix", func() bool { return !pane.Fixing() })
+	h.Key("D")
+	h.Key("y")
+	h.Until("the damaged LZ: fix", func() bool { return !pane.Fixing() })
+	h.Key("r")
+	h.Until("the audit after the fixes", func() bool { return !pane.Running() })
+	assert.Zero(t, pane.fixCounts(redisops.FixTTL))
+	assert.Zero(t, pane.fixCounts(redisops.FixDamagedLZ))
+
+	data, err := os.ReadFile(common.AuditPath)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 4, "attempted and done, for each fix")
+	assert.Contains(t, lines[1], `"action":"policy fix ttl"`)
+	assert.Contains(t, lines[1], `"outcome":"done"`)
+	assert.Contains(t, lines[3], `"deleted":`+strconv.FormatInt(damaged, 10))
+
+	// Read-only: the fixes are not offered.
+	ro := New(viewtest.NewCommon(c, true))
+	ro.report = pane.Report()
+	ro.report.Findings = append(ro.report.Findings, redisops.Finding{Kind: redisops.FindNoTTL, Fix: redisops.FixTTL, Keys: 1})
+	hr := viewtest.Start(t, ro, 80, 20)
+	hr.Key("T")
+	assert.False(t, ro.Confirming())
+	assert.Contains(t, strings.Join(hr.Flashes(), "\n"), "read-only")
+}
