@@ -383,11 +383,23 @@ func (m *Model) ShortHelp() []key.Binding {
 	if m.confirm.Active() {
 		return m.confirm.Help()
 	}
-	run := key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "audit"))
 	if m.runSeq != 0 || m.fixSeq != 0 {
 		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
 	}
-	h := []key.Binding{run, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "scroll"))}
+	h := []key.Binding{auditKey, scrollHint}
+	h = append(h, m.fixKeys()...)
+	return h
+}
+
+var auditKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "audit"))
+
+// scrollHint is the short help's one-cell summary of the movement keys the
+// full help lists one by one.
+var scrollHint = key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑↓", "scroll"))
+
+// fixKeys are the guarded fixes the last audit offers.
+func (m *Model) fixKeys() []key.Binding {
+	var h []key.Binding
 	if !m.c.ReadOnly && m.fixCounts(redisops.FixTTL) > 0 {
 		h = append(h, fixTTLKey)
 	}
@@ -399,5 +411,8 @@ func (m *Model) ShortHelp() []key.Binding {
 
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, m.ShortHelp()}
+	if m.confirm.Active() || m.runSeq != 0 || m.fixSeq != 0 {
+		return [][]key.Binding{m.ShortHelp()}
+	}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, append([]key.Binding{auditKey}, m.fixKeys()...)}
 }
