@@ -29,6 +29,12 @@ type Profile struct {
 	TLSSkipVerify bool   `toml:"tls_skip_verify"`
 	ReadOnly      bool   `toml:"read_only"`
 	Production    bool   `toml:"production"`
+	// Cache warming (see warmers.go): the app's warmer by its URL alone,
+	// and any number of named warmers.
+	WarmURL   string   `toml:"warm_url"`
+	TokenEnv  string   `toml:"token_env"`
+	TokenFile string   `toml:"token_file"`
+	Warmers   []Warmer `toml:"warmers"`
 }
 
 // File is the whole config file.
