@@ -38,11 +38,11 @@ type Mode int
 
 // Modes.
 const (
-	OK          Mode = iota // warm and answer {"success": true, ...}
-	ServerError             // 500 {"error": "..."}, nothing written
-	NotJSON                 // 200 with an HTML page
-	Hang                    // never answer (until the client gives up)
-	SuccessFalse            // 200 {"success": false, ...}
+	OK           Mode = iota // warm and answer {"success": true, ...}
+	ServerError              // 500 {"error": "..."}, nothing written
+	NotJSON                  // 200 with an HTML page
+	Hang                     // never answer (until the client gives up)
+	SuccessFalse             // 200 {"success": false, ...}
 )
 
 // App is a running fake endpoint.
