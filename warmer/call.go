@@ -186,7 +186,7 @@ func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, toke
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, w.Method, w.URL, nil)
 	if err != nil {
-		return fail(KindClient, 0, "the url cannot be requested: %s", shownURL(w.URL))
+		return fail(KindClient, 0, "the url cannot be requested: %s", ShownURL(w.URL))
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -196,20 +196,20 @@ func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, toke
 	resp, err := client.Do(req)
 	if err != nil {
 		if actx.Err() != nil && ctx.Err() == nil {
-			return fail(KindTimeout, 0, "no answer from %s within %s (raise the warmer's timeout if the app needs longer)", shownURL(w.URL), w.Timeout)
+			return fail(KindTimeout, 0, "no answer from %s within %s (raise the warmer's timeout if the app needs longer)", ShownURL(w.URL), w.Timeout)
 		}
 		if ctx.Err() != nil {
-			return fail(KindConnection, 0, "cancelled while waiting for %s", shownURL(w.URL))
+			return fail(KindConnection, 0, "cancelled while waiting for %s", ShownURL(w.URL))
 		}
-		return fail(KindConnection, 0, "%s: %s", shownURL(w.URL), netCause(err))
+		return fail(KindConnection, 0, "%s: %s", ShownURL(w.URL), netCause(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		if actx.Err() != nil && ctx.Err() == nil {
-			return fail(KindTimeout, resp.StatusCode, "the answer from %s did not finish within %s", shownURL(w.URL), w.Timeout)
+			return fail(KindTimeout, resp.StatusCode, "the answer from %s did not finish within %s", ShownURL(w.URL), w.Timeout)
 		}
-		return fail(KindConnection, resp.StatusCode, "reading the answer from %s: %s", shownURL(w.URL), netCause(err))
+		return fail(KindConnection, resp.StatusCode, "reading the answer from %s: %s", ShownURL(w.URL), netCause(err))
 	}
 	status := resp.StatusCode
 	var appErr struct {
@@ -228,9 +228,9 @@ func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, toke
 		if appErr.Error != nil {
 			what = shown(*appErr.Error, maxAppText)
 		}
-		return fail(KindClient, status, "%d %s from %s: %s (check the warmer's url and method)", status, http.StatusText(status), shownURL(w.URL), what)
+		return fail(KindClient, status, "%d %s from %s: %s (check the warmer's url and method)", status, http.StatusText(status), ShownURL(w.URL), what)
 	case status < 200 || status >= 300:
-		return fail(KindClient, status, "unexpected %d %s from %s", status, http.StatusText(status), shownURL(w.URL))
+		return fail(KindClient, status, "unexpected %d %s from %s", status, http.StatusText(status), ShownURL(w.URL))
 	}
 	if len(body) > maxBody {
 		return fail(KindNotJSON, status, "the answer is over %d bytes, not the warmer's JSON: %s", maxBody, firstBytes(body))
@@ -298,9 +298,9 @@ func firstBytes(body []byte) string {
 	return decode.QuoteKey(string(body)) + cut
 }
 
-// shownURL is the URL without user info, query or fragment: those may hold
+// ShownURL is the URL without user info, query or fragment: those may hold
 // a secret.
-func shownURL(raw string) string {
+func ShownURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable url)"

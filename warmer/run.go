@@ -109,7 +109,7 @@ func Run(ctx context.Context, c *redisops.Client, w config.Warmer, token string,
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Warmer: w.Name, URL: shownURL(w.URL)}
+	rep := &Report{Warmer: w.Name, URL: ShownURL(w.URL)}
 	defer func() { rep.Duration = time.Since(start) }()
 	rounds := 1
 	if o.UntilStable {
