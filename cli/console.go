@@ -28,7 +28,10 @@ func openConsole(ctx context.Context, c *redisops.Client, s *session, auditPath 
 	if db < 0 {
 		db = c.DB()
 	}
+	warmers, warmersErr := s.profile.WarmerList()
 	return ui.Run(ctx, ui.NewConsole(ui.Options{
+		Warmers:     warmers,
+		WarmersErr:  warmersErr,
 		Client:      c,
 		ProfileName: s.profileName,
 		Production:  s.production,

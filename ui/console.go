@@ -10,6 +10,7 @@ import (
 	"github.com/coldcopy/cachedeck/views/memory"
 	"github.com/coldcopy/cachedeck/views/slowlog"
 	"github.com/coldcopy/cachedeck/views/stats"
+	"github.com/coldcopy/cachedeck/views/warm"
 )
 
 // NewConsole is the console as shipped: the Keys tab first, with the keys
@@ -37,6 +38,7 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Warm", warm.New(c, o.Warmers, o.WarmersErr)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/config"
 	"github.com/coldcopy/cachedeck/keymap"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"
@@ -24,6 +25,10 @@ type Options struct {
 	DB          int
 	Styles      styles.Options
 	Now         func() time.Time // pinned in tests
+	// Warmers are the profile's cache warmers (the Warm tab);
+	// WarmersErr says why they could not be read.
+	Warmers    []config.Warmer
+	WarmersErr error
 }
 
 // Tab is one screen of the console: one or more panes side by side.
