@@ -179,3 +179,24 @@ func TestTTLSpreadRefusesBadInput(t *testing.T) {
 	_, err = c.TTLSpread(context.Background(), redisops.TTLSpreadOptions{TTL: time.Hour})
 	assert.ErrorContains(t, err, "no pattern")
 }
+
+func TestTTLSpreadAndRestoreMatchingOnACluster(t *testing.T) {
+	cl := redistest.Cluster(t, 3)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
+	ctx := context.Background()
+	for i := 0; i < 500; i++ {
+		require.NoError(t, c.Redis().Set(ctx, fmt.Sprintf("coldcopy:lead_score:w:%d", i), "s", time.Minute).Err())
+	}
+	res, err := c.TTLSpread(ctx, redisops.TTLSpreadOptions{Patterns: []string{"coldcopy:lead_score:*"}, TTL: time.Hour, Jitter: time.Minute})
+	require.NoError(t, err)
+	assert.EqualValues(t, 500, res.Updated)
+	assert.Greater(t, c.Redis().TTL(ctx, "coldcopy:lead_score:w:77").Val(), 59*time.Minute)
+
+	var backup bytes.Buffer
+	_, err = c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"coldcopy:*"}, Backup: &backup})
+	require.NoError(t, err)
+	rr, err := c.Restore(ctx, bytes.NewReader(backup.Bytes()), redisops.RestoreOptions{Patterns: []string{"coldcopy:lead_score:w:1*"}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 111, rr.Restored, "1, 10-19, 100-199")
+	assert.EqualValues(t, 389, rr.NotMatched)
+}

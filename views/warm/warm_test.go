@@ -84,6 +84,13 @@ func TestRunAWarmerWithConfirmation(t *testing.T) {
 	assert.Contains(t, v, "done +170 keys", "the last run column")
 	assert.NotContains(t, v, secret)
 
+	// Every size draws exactly its cells, with no control bytes.
+	for _, size := range [][2]int{{80, 24}, {40, 10}, {20, 5}, {0, 0}} {
+		f.m.SetSize(size[0], size[1])
+		viewtest.RequireSafeView(t, f.m, size[0], size[1])
+	}
+	f.m.SetSize(100, 30)
+
 	entries, err := audit.ReadTail(f.auditPath, 10)
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
