@@ -126,6 +126,10 @@ func Call(ctx context.Context, w config.Warmer, token string, o CallOptions) (Re
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
+	if strings.ContainsFunc(token, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Result{}, &CallError{Warmer: w.Name, Kind: KindClient,
+			Msg: fmt.Sprintf("the token from %s holds control characters a header cannot carry (a stray newline or tab in the file or variable?)", w.TokenSource())}
+	}
 	client := o.Client
 	if client == nil {
 		client = newClient()
@@ -149,7 +153,7 @@ func Call(ctx context.Context, w config.Warmer, token string, o CallOptions) (Re
 		if o.OnAttempt != nil {
 			var why error
 			if last != nil {
-				why = last
+				why = redactErr(last, token) // shown on screen: never the token
 			}
 			o.OnAttempt(attempt, why)
 		}
@@ -332,21 +336,34 @@ func netCause(err error) string {
 	return shown(msg, maxAppText)
 }
 
-// redactErr removes the token from err's text: a last line of defence.
+// redactErr removes the token from err's text, raw and in the escaped
+// forms messages show untrusted bytes in: a last line of defence.
 func redactErr(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+	if err == nil || token == "" {
+		return err
+	}
+	forms := []string{token, decode.DisplayKey(token)}
+	if q := decode.QuoteKey(token); len(q) > 2 {
+		forms = append(forms, q[1:len(q)-1])
+	}
+	redact := func(s string) string {
+		for _, f := range forms {
+			if f != "" {
+				s = strings.ReplaceAll(s, f, "****")
+			}
+		}
+		return s
+	}
+	if redact(err.Error()) == err.Error() {
 		return err
 	}
 	var ce *CallError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && err == error(ce) {
 		c := *ce
-		c.Msg = strings.ReplaceAll(c.Msg, token, "****")
-		c.Warmer = strings.ReplaceAll(c.Warmer, token, "****")
-		if c.Error() == strings.ReplaceAll(err.Error(), token, "****") {
-			return &c
-		}
+		c.Msg, c.Warmer = redact(c.Msg), redact(c.Warmer)
+		return &c
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "****"))
+	return errors.New(redact(err.Error()))
 }
 
 // newClient follows redirects only to the same host: a redirect elsewhere

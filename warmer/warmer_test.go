@@ -301,3 +301,43 @@ func TestTokenNeverInErrorsEvenWhenEchoed(t *testing.T) {
 	assert.NotContains(t, err.Error(), secret)
 	assert.Contains(t, err.Error(), "Bearer ****")
 }
+
+// A token with bytes that messages escape is redacted in its escaped
+// form too, and never reaches a retry notice.
+func TestTokenRedactedInEscapedFormsAndRetryNotices(t *testing.T) {
+	const odd = "tok\"en\\with\u00e9bytes"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = conn.Read(make([]byte, 4096)) // the request
+				body := `{"error":"bad secret ` + "tok\\\"en\\\\with\\u00e9bytes" + `"}`
+				fmt.Fprintf(conn, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+			}()
+		}
+	}()
+	var notices []string
+	_, err = warmer.Call(context.Background(), config.Warmer{URL: "http://" + ln.Addr().String() + "/x"}, odd, warmer.CallOptions{Retries: 2, Backoff: time.Millisecond,
+		OnAttempt: func(_ int, why error) {
+			if why != nil {
+				notices = append(notices, why.Error())
+			}
+		}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad secret ****")
+	require.Len(t, notices, 2)
+	_, err2 := warmer.Call(context.Background(), config.Warmer{URL: "http://" + ln.Addr().String() + "/x", TokenFile: "/run/secret"}, "abc\n", warmer.CallOptions{})
+	assert.ErrorContains(t, err2, "the token from file /run/secret holds control characters")
+	for _, n := range append(notices, err.Error()) {
+		assert.NotContains(t, n, odd)
+		assert.NotContains(t, n, `tok\"en\\with\xc3\xa9bytes`)
+		assert.Contains(t, n, "****")
+	}
+}
