@@ -209,16 +209,25 @@ func TestWarmFromBackupAndTTLRefresh(t *testing.T) {
 
 func TestCancelAHangingWarmer(t *testing.T) {
 	f := setup(t, false)
+	for i := 0; i < 12; i++ {
+		require.NoError(t, f.c.Redis().Set(context.Background(), warmtest.Key(0, i), "cached", time.Hour).Err())
+	}
 	f.app.SetMode(warmtest.Hang)
 	f.h.Key("enter")
 	f.h.Key("y")
 	// No message comes while the app hangs: poll.
 	deadline := time.Now().Add(10 * time.Second)
-	for f.app.Calls() == 0 && time.Now().Before(deadline) {
+	for (f.app.Calls() == 0 || !strings.Contains(f.view(t), "calling the warmer")) && time.Now().Before(deadline) {
 		f.h.Next(20 * time.Millisecond)
 	}
 	require.EqualValues(t, 1, f.app.Calls())
 	assert.True(t, f.m.Running())
+	// Live: the before counts are in, the after counts still to come.
+	v := f.view(t)
+	assert.Contains(t, v, "warmer app, round 1: calling the warmer…  esc cancels")
+	assert.Regexp(t, `coldcopy:lead_score:\*\s+12\s+…`, v)
+	f.h.Key("enter")
+	assert.Contains(t, strings.Join(f.h.Flashes(), "\n"), "is running: esc cancels it")
 	_, interrupted := f.m.Interrupt()
 	assert.True(t, interrupted)
 	f.h.Until("the run to end", func() bool { return !f.m.Running() })
