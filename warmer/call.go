@@ -254,31 +254,58 @@ func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, toke
 }
 
 // parseAnswer decodes the warmer's JSON; ok is false for anything that is
-// not an object with a success field.
+// not an object with a success (or error) field. warmed and errors are
+// counts; a number written as 170.0, or a list (its length), is taken too.
 func parseAnswer(body []byte) (Answer, bool) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return Answer{}, false
+	var raw struct {
+		Success    *bool           `json:"success"`
+		Error      json.RawMessage `json:"error"`
+		Warmed     json.RawMessage `json:"warmed"`
+		Errors     json.RawMessage `json:"errors"`
+		Timestamp  json.RawMessage `json:"timestamp"`
+		CacheStats json.RawMessage `json:"cacheStats"`
 	}
-	if _, has := raw["success"]; !has {
-		if _, has := raw["error"]; !has {
-			return Answer{}, false
-		}
+	if err := json.Unmarshal(body, &raw); err != nil || (raw.Success == nil && raw.Error == nil) {
+		return Answer{}, false
 	}
 	var a Answer
-	if err := json.Unmarshal(body, &a); err != nil {
+	if raw.Success != nil {
+		a.Success = *raw.Success
+	}
+	var ok1, ok2 bool
+	a.Warmed, ok1 = count(raw.Warmed)
+	a.Errors, ok2 = count(raw.Errors)
+	if !ok1 || !ok2 {
 		return Answer{}, false
 	}
-	if len(a.CacheStats) > 0 {
+	var ts string
+	if json.Unmarshal(raw.Timestamp, &ts) == nil {
+		a.Timestamp = ts[:min(len(ts), 64)] // untrusted: escaped where shown
+	}
+	if len(raw.CacheStats) > 0 {
 		var buf bytes.Buffer
-		if json.Compact(&buf, a.CacheStats) == nil {
+		if json.Compact(&buf, raw.CacheStats) == nil && buf.Len() <= maxStats && buf.String() != "null" {
 			a.CacheStats = buf.Bytes()
-		}
-		if len(a.CacheStats) > maxStats || !json.Valid(a.CacheStats) {
-			a.CacheStats = nil
 		}
 	}
 	return a, true
+}
+
+// count reads a JSON count: absent or null is 0, a whole number is
+// itself, a list is its length.
+func count(raw json.RawMessage) (int64, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, true
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) == nil && f >= 0 && f == float64(int64(f)) {
+		return int64(f), true
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		return int64(len(list)), true
+	}
+	return 0, false
 }
 
 // shown is untrusted text bounded and escaped for one line.

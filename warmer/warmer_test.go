@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -340,4 +342,38 @@ func TestTokenRedactedInEscapedFormsAndRetryNotices(t *testing.T) {
 		assert.NotContains(t, n, `tok\"en\\with\xc3\xa9bytes`)
 		assert.Contains(t, n, "****")
 	}
+}
+
+func TestAnswerShapes(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+		warmed     int64
+		errs       int64
+	}{
+		{`{"success":true,"warmed":170.0,"errors":["lead 4: timeout","lead 9: timeout"]}`, "", 170, 2},
+		{`{"success":true}`, "", 0, 0},
+		{`{"success":true,"warmed":"many"}`, "not the warmer's JSON", 0, 0},
+		{`[1,2]`, "not the warmer's JSON", 0, 0},
+		{`{"ok":true}`, "not the warmer's JSON", 0, 0},
+	} {
+		srv := newStatic(t, 200, tc.body)
+		res, err := warmer.Call(context.Background(), config.Warmer{URL: srv}, "", warmer.CallOptions{Retries: -1})
+		if tc.want != "" {
+			assert.ErrorContains(t, err, tc.want, tc.body)
+			continue
+		}
+		require.NoError(t, err, tc.body)
+		assert.Equal(t, tc.warmed, res.Answer.Warmed, tc.body)
+		assert.Equal(t, tc.errs, res.Answer.Errors, tc.body)
+	}
+}
+
+// newStatic serves body with status on every path.
+func newStatic(t *testing.T, status int, body string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api/cron/cache-warming"
 }
