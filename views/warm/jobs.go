@@ -208,17 +208,20 @@ func (m *Model) startPreview() tea.Cmd {
 	}
 	c, pane := m.c.Client, m.id
 	m.previewSeq = nextSeq()
-	m.previewKey = m.formKey_()
+	m.previewKey = m.formValues()
 	m.backupPrev, m.ttlPrev, m.previewErr = nil, nil, nil
 	seq := m.previewSeq
+	// esc (or leaving the console) ends a preview's paced walk early.
+	ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
+	m.cancelPreview = cancel
 	if m.mode == modeBackup {
 		path, patterns := m.fields[0].Value(), strings.Fields(m.fields[1].Value())
 		if path == "" {
 			m.previewSeq = 0
+			cancel()
 			return views.Flash(views.FlashWarn, "type the path of a backup file first")
 		}
 		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
 			defer cancel()
 			f, err := os.Open(path)
 			if err != nil {
@@ -232,10 +235,10 @@ func (m *Model) startPreview() tea.Cmd {
 	spec, err := m.ttlSpec()
 	if err != nil {
 		m.previewSeq = 0
+		cancel()
 		return views.Flash(views.FlashWarn, err.Error())
 	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), previewTimeout)
 		defer cancel()
 		gov := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: governorBudget})
 		gov.Start(ctx)

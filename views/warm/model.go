@@ -7,6 +7,7 @@
 package warm
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -53,11 +54,12 @@ type Model struct {
 	field   int
 	confirm widgets.Confirm
 
-	previewSeq uint64
-	previewKey string // the field values the preview was made for
-	backupPrev *redisops.RestorePreview
-	ttlPrev    *redisops.TTLSpreadPreview
-	previewErr error
+	previewSeq    uint64
+	cancelPreview context.CancelFunc
+	previewKey    string // the field values the preview was made for
+	backupPrev    *redisops.RestorePreview
+	ttlPrev       *redisops.TTLSpreadPreview
+	previewErr    error
 
 	job  *job
 	live liveWarm // the warm run in progress
@@ -129,6 +131,7 @@ func (m *Model) Capturing() bool { return m.mode != modeList || m.confirm.Active
 
 // Stop cancels a run and waits (bounded) for it to write its outcome.
 func (m *Model) Stop() {
+	m.stopPreview()
 	if m.job != nil {
 		m.job.stop()
 		m.job = nil
@@ -247,6 +250,7 @@ func (m *Model) selected() (config.Warmer, bool) {
 // openForm shows the backup or TTL form, filled from the selected
 // warmer's first namespace.
 func (m *Model) openForm(mode int) {
+	m.stopPreview()
 	m.mode, m.field = mode, 0
 	m.backupPrev, m.ttlPrev, m.previewErr, m.previewKey = nil, nil, nil, ""
 	ns := ""
@@ -299,6 +303,7 @@ func PolicyTTL(pattern string) string {
 func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch msg.Keystroke() {
 	case "esc":
+		m.stopPreview()
 		m.mode = modeList
 		return nil
 	case "tab", "down":
@@ -311,7 +316,7 @@ func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.previewSeq != 0 {
 			return views.Flash(views.FlashInfo, "the preview is still running")
 		}
-		if m.previewKey == m.formKey_() && (m.backupPrev != nil || m.ttlPrev != nil) {
+		if m.previewKey == m.formValues() && (m.backupPrev != nil || m.ttlPrev != nil) {
 			return m.askForm()
 		}
 		return m.startPreview()
@@ -320,8 +325,17 @@ func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// formKey_ identifies the form's values: a preview holds only for them.
-func (m *Model) formKey_() string {
+// stopPreview ends a preview in flight; its answer is then ignored.
+func (m *Model) stopPreview() {
+	if m.cancelPreview != nil {
+		m.cancelPreview()
+		m.cancelPreview = nil
+	}
+	m.previewSeq = 0
+}
+
+// formValues identifies the form's values: a preview holds only for them.
+func (m *Model) formValues() string {
 	vals := make([]string, len(m.fields))
 	for i, f := range m.fields {
 		vals[i] = f.Value()

@@ -123,7 +123,7 @@ func (m *Model) formLines(w int) []string {
 			out = append(out, widgets.Fit(s.Warning.Render("warning: "+warn), w))
 		}
 	}
-	if m.previewKey == m.formKey_() && (m.backupPrev != nil || m.ttlPrev != nil) && m.job == nil {
+	if m.previewKey == m.formValues() && (m.backupPrev != nil || m.ttlPrev != nil) && m.job == nil {
 		out = append(out, s.Dim.Render("enter runs it (asks first)"))
 	}
 	return out
