@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -267,23 +266,18 @@ func writeWarmProgress(w io.Writer, wm config.Warmer, p warmer.Progress) {
 func writeWarmReport(w io.Writer, rep *warmer.Report) {
 	fmt.Fprintf(w, "warmer %s  %s\n", rep.Warmer, rep.URL)
 	for i, r := range rep.Rounds {
-		ans := "no answer"
-		if r.Status != 0 {
-			ans = fmt.Sprintf("HTTP %d", r.Status)
-		}
-		if r.Status/100 == 2 {
-			ans += fmt.Sprintf(", success %t, warmed %d, errors %d", r.Answer.Success, r.Answer.Warmed, r.Answer.Errors)
-		}
-		fmt.Fprintf(w, "round %d: %s, %d attempts, %s; %+d keys\n", i+1, ans, r.Attempts, (time.Duration(r.DurationMs) * time.Millisecond).String(), r.Added())
+		fmt.Fprintf(w, "round %d: %s; %+d keys\n", i+1, warmer.RoundSummary(r), r.Added())
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "namespace\tbefore\tafter\tadded\t")
+	nameW := len("namespace")
 	for _, ns := range rep.Namespaces {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%+d\t\n", decode.DisplayKey(ns.Pattern), ns.Before, ns.After, ns.Added)
+		nameW = max(nameW, len(decode.DisplayKey(ns.Pattern)))
 	}
-	_ = tw.Flush()
-	if len(rep.Rounds) > 0 {
-		last := rep.Rounds[len(rep.Rounds)-1].Answer
+	fmt.Fprintf(w, "%-*s %10s %10s %10s\n", nameW, "namespace", "before", "after", "added")
+	for _, ns := range rep.Namespaces {
+		fmt.Fprintf(w, "%-*s %10d %10d %+10d\n", nameW, decode.DisplayKey(ns.Pattern), ns.Before, ns.After, ns.Added)
+	}
+	if n := len(rep.Rounds); n > 0 && rep.Rounds[n-1].Answer != nil {
+		last := rep.Rounds[n-1].Answer
 		if len(last.CacheStats) > 0 {
 			fmt.Fprintf(w, "app cacheStats: %s\n", decode.DisplayKey(string(last.CacheStats)))
 		}

@@ -95,9 +95,8 @@ func TestWarmJSONAndAudit(t *testing.T) {
 	// The text report: a table per namespace.
 	code, out, stderr = run(t, "warm")
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, out, "coldcopy:lead_score:*")
-	assert.Contains(t, out, "+0")
-	assert.Contains(t, out, "warmed 0")
+	assert.Regexp(t, `(?m)^coldcopy:lead_score:\*\s+100\s+100\s+\+0$`, out, "namespace left, counts right")
+	assert.Contains(t, out, "round 1: HTTP 200, success true, warmed 0, errors 0, 1 attempt")
 	noSecret(t, auditPath, out, stderr)
 }
 
@@ -165,6 +164,7 @@ func TestWarmEndpointFlagsNotJSONAndUntilStable(t *testing.T) {
 	code, out, stderr := run(t, "warm", "--url", srv.URL(), "--endpoint", app.URL, "--token-env", "MY_TOKEN")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, `answer is not the warmer's JSON: "<!DOCTYPE html>`)
+	assert.Contains(t, out, "round 1: failed (HTTP 200), 1 attempt,", "a failed call shows no answer it did not get")
 	assert.NotContains(t, stderr, "\x1b")
 	noSecret(t, auditPath, out, stderr)
 

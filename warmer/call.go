@@ -70,7 +70,7 @@ const (
 type Result struct {
 	Status   int // HTTP status of the last answer; 0 when none came
 	Attempts int
-	Answer   Answer
+	Answer   *Answer // the last attempt's JSON answer; nil when none was read
 	Duration time.Duration
 }
 
@@ -159,12 +159,11 @@ func Call(ctx context.Context, w config.Warmer, token string, o CallOptions) (Re
 		}
 		res.Attempts = attempt
 		status, ans, cerr := attemptOnce(ctx, client, w, token)
-		res.Status = status
+		res.Status, res.Answer = status, ans
+		if ans != nil && token != "" && bytes.Contains(ans.CacheStats, []byte(token)) {
+			ans.CacheStats = nil // an app that echoes the secret does not get it shown
+		}
 		if cerr == nil {
-			if token != "" && bytes.Contains(ans.CacheStats, []byte(token)) {
-				ans.CacheStats = nil // an app that echoes the secret does not get it shown
-			}
-			res.Answer = ans
 			res.Duration = time.Since(start)
 			return res, nil
 		}
@@ -182,9 +181,9 @@ func Call(ctx context.Context, w config.Warmer, token string, o CallOptions) (Re
 }
 
 // attemptOnce is one request and its answer.
-func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, token string) (int, Answer, *CallError) {
-	fail := func(kind string, status int, format string, args ...any) (int, Answer, *CallError) {
-		return status, Answer{}, &CallError{Warmer: w.Name, Kind: kind, Status: status, Msg: fmt.Sprintf(format, args...)}
+func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, token string) (int, *Answer, *CallError) {
+	fail := func(kind string, status int, format string, args ...any) (int, *Answer, *CallError) {
+		return status, nil, &CallError{Warmer: w.Name, Kind: kind, Status: status, Msg: fmt.Sprintf(format, args...)}
 	}
 	actx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
@@ -247,10 +246,10 @@ func attemptOnce(ctx context.Context, client *http.Client, w config.Warmer, toke
 		return fail(KindApp, status, "the app answered %d with an error: %s", status, shown(*appErr.Error, maxAppText))
 	}
 	if !ans.Success {
-		return status, ans, &CallError{Warmer: w.Name, Kind: KindApp, Status: status,
+		return status, &ans, &CallError{Warmer: w.Name, Kind: KindApp, Status: status,
 			Msg: fmt.Sprintf("the app answered success: false (warmed %d, errors %d)", ans.Warmed, ans.Errors)}
 	}
-	return status, ans, nil
+	return status, &ans, nil
 }
 
 // parseAnswer decodes the warmer's JSON; ok is false for anything that is

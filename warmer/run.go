@@ -60,8 +60,32 @@ type Round struct {
 	Namespaces []NamespaceCount `json:"namespaces"`
 	Status     int              `json:"status"`
 	Attempts   int              `json:"attempts"`
-	Answer     Answer           `json:"answer"`
+	Answer     *Answer          `json:"answer,omitempty"` // nil: no JSON answer was read
 	DurationMs int64            `json:"duration_ms"`
+	Error      string           `json:"error,omitempty"` // why the call failed
+}
+
+// RoundSummary is a round's call on one line: "HTTP 200, success true,
+// warmed 170, errors 0, 1 attempt, 35ms" or, failed, "failed (HTTP 500),
+// 3 attempts, 2.1s".
+func RoundSummary(r Round) string {
+	attempts := fmt.Sprintf("%d attempts", r.Attempts)
+	if r.Attempts == 1 {
+		attempts = "1 attempt"
+	}
+	took := (time.Duration(r.DurationMs) * time.Millisecond).String()
+	status := "no answer"
+	if r.Status != 0 {
+		status = fmt.Sprintf("HTTP %d", r.Status)
+	}
+	if r.Error != "" {
+		return fmt.Sprintf("failed (%s), %s, %s", status, attempts, took)
+	}
+	s := status
+	if r.Answer != nil {
+		s += fmt.Sprintf(", success %t, warmed %d, errors %d", r.Answer.Success, r.Answer.Warmed, r.Answer.Errors)
+	}
+	return s + ", " + attempts + ", " + took
 }
 
 // Added is the round's keys added over its namespaces.
@@ -149,8 +173,13 @@ func Run(ctx context.Context, c *redisops.Client, w config.Warmer, token string,
 		}
 		res, callErr := Call(ctx, w, token, callOpts)
 		r := Round{Status: res.Status, Attempts: res.Attempts, Answer: res.Answer, DurationMs: res.Duration.Milliseconds()}
-		rep.Warmed += res.Answer.Warmed
-		rep.Errors += res.Answer.Errors
+		if callErr != nil {
+			r.Error = callErr.Error()
+		}
+		if res.Answer != nil {
+			rep.Warmed += res.Answer.Warmed
+			rep.Errors += res.Answer.Errors
+		}
 		// Count after a failed call too: a 500 may come after half the
 		// work, and the operator should see what is there now.
 		after, countErr := count(round, PhaseAfter)
@@ -186,7 +215,7 @@ func (r *Report) notes() {
 		return
 	}
 	last := r.Rounds[len(r.Rounds)-1]
-	if last.Answer.Warmed > 0 && last.Added() <= 0 && last.Status/100 == 2 {
+	if last.Answer != nil && last.Answer.Warmed > 0 && last.Added() <= 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the app says it warmed %d keys but none appeared in these namespaces: is it writing to another database, prefix or server?", last.Answer.Warmed))
 	}
 	if r.Errors > 0 {

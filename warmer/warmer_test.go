@@ -98,6 +98,7 @@ func TestRunCountsBeforeAndAfterExactly(t *testing.T) {
 	require.Len(t, rep.Rounds, 1)
 	assert.Equal(t, 200, rep.Rounds[0].Status)
 	assert.Equal(t, 1, rep.Rounds[0].Attempts)
+	require.NotNil(t, rep.Rounds[0].Answer)
 	assert.JSONEq(t, `{"hits":1200,"misses":300,"hitRate":0.8}`, string(rep.Rounds[0].Answer.CacheStats))
 	assert.NotEmpty(t, rep.Rounds[0].Answer.Timestamp)
 	assert.Equal(t, []string{warmer.PhaseBefore, warmer.PhaseCalling, warmer.PhaseAfter, warmer.PhaseDone}, phases)
@@ -135,6 +136,8 @@ func TestWrongSecretIsNotRetried(t *testing.T) {
 	assert.NotContains(t, err.Error(), "not-the-")
 	noLeak(t, rep, err)
 	require.Len(t, rep.Rounds, 1, "the counts are reported even when the call fails")
+	assert.Nil(t, rep.Rounds[0].Answer, "no JSON answer was read")
+	assert.Contains(t, rep.Rounds[0].Error, "the secret is wrong")
 	assert.EqualValues(t, 0, rep.Added())
 }
 

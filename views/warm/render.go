@@ -3,7 +3,6 @@ package warm
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/decode"
@@ -149,14 +148,7 @@ func (m *Model) resultLines(w int) []string {
 		r := m.report
 		head(m.resultFor + " " + r.URL)
 		for i, rd := range r.Rounds {
-			ans := "no answer"
-			if rd.Status != 0 {
-				ans = fmt.Sprintf("HTTP %d", rd.Status)
-			}
-			if rd.Status/100 == 2 {
-				ans += fmt.Sprintf(" success %t, warmed %d, errors %d", rd.Answer.Success, rd.Answer.Warmed, rd.Answer.Errors)
-			}
-			out = append(out, widgets.Fit(fmt.Sprintf("round %d: %s · %d attempts · %s · %+d keys", i+1, ans, rd.Attempts, time.Duration(rd.DurationMs)*time.Millisecond, rd.Added()), w))
+			out = append(out, widgets.Fit(fmt.Sprintf("round %d: %s · %+d keys", i+1, warmer.RoundSummary(rd), rd.Added()), w))
 		}
 		before, after := make([]int64, len(r.Namespaces)), make([]int64, len(r.Namespaces))
 		known := make([]bool, len(r.Namespaces))
@@ -165,7 +157,7 @@ func (m *Model) resultLines(w int) []string {
 			pats[i], before[i], after[i], known[i] = ns.Pattern, ns.Before, ns.After, true
 		}
 		out = append(out, m.table(w, pats, before, after, known)...)
-		if n := len(r.Rounds); n > 0 {
+		if n := len(r.Rounds); n > 0 && r.Rounds[n-1].Answer != nil {
 			last := r.Rounds[n-1].Answer
 			if len(last.CacheStats) > 0 {
 				out = append(out, widgets.Fit(s.Dim.Render("cacheStats ")+decode.DisplayKey(string(last.CacheStats)), w))

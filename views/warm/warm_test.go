@@ -78,7 +78,7 @@ func TestRunAWarmerWithConfirmation(t *testing.T) {
 	assert.EqualValues(t, 170, rep.Added())
 	assert.EqualValues(t, 170, rep.Warmed)
 	v = f.view(t)
-	assert.Contains(t, v, "HTTP 200 success true, warmed 170, errors 0")
+	assert.Contains(t, v, "round 1: HTTP 200, success true, warmed 170, errors 0, 1 attempt")
 	assert.Contains(t, v, "coldcopy:lead_score:*")
 	assert.Contains(t, v, "+100")
 	assert.Contains(t, v, "done +170 keys", "the last run column")
