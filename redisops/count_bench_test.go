@@ -84,4 +84,39 @@ func BenchmarkCountKeys1M(b *testing.B) {
 			b.ReportMetric(cli.Seconds()/d.Seconds(), "x-vs-redis-cli")
 		}
 	})
+	// Under an app-like GET load (a child process, 4 workers, 1 GET/ms
+	// each): what the app sees while a warm-up counts, unpaced and paced.
+	for _, budget := range []time.Duration{0, 5 * time.Millisecond} {
+		name := "unpaced-get-load"
+		if budget > 0 {
+			name = "governed-5ms-get-load"
+		}
+		b.Run(name, func(b *testing.B) {
+			var gov *redisops.Governor
+			if budget > 0 {
+				gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
+				gov.Start(context.Background())
+				defer gov.Stop()
+			}
+			var p50, p99, p999, secs float64
+			for range b.N {
+				b.StopTimer()
+				stop := startGETLoad(b, srv.Addr, total-matching)
+				time.Sleep(300 * time.Millisecond) // the load and the probes settle
+				b.StartTimer()
+				start := time.Now()
+				require.EqualValues(b, matching, count(b, gov))
+				secs += time.Since(start).Seconds()
+				b.StopTimer()
+				lat := stop()
+				p50, p99, p999 = p50+lat.P50, p99+lat.P99, p999+lat.P999
+				b.StartTimer()
+			}
+			n := float64(b.N)
+			b.ReportMetric(secs/n, "s/run")
+			b.ReportMetric(p50/n, "get-p50-ms")
+			b.ReportMetric(p99/n, "get-p99-ms")
+			b.ReportMetric(p999/n, "get-p999-ms")
+		})
+	}
 }
