@@ -274,6 +274,10 @@ func writeWarmReport(w io.Writer, rep *warmer.Report) {
 	}
 	fmt.Fprintf(w, "%-*s %10s %10s %10s\n", nameW, "namespace", "before", "after", "added")
 	for _, ns := range rep.Namespaces {
+		if ns.After == warmer.NotCounted {
+			fmt.Fprintf(w, "%-*s %10d %10s %10s\n", nameW, decode.DisplayKey(ns.Pattern), ns.Before, "?", "?")
+			continue
+		}
 		fmt.Fprintf(w, "%-*s %10d %10d %+10d\n", nameW, decode.DisplayKey(ns.Pattern), ns.Before, ns.After, ns.Added)
 	}
 	if n := len(rep.Rounds); n > 0 && rep.Rounds[n-1].Answer != nil {

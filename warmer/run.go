@@ -24,6 +24,10 @@ type RunOptions struct {
 	Progress func(Progress)
 }
 
+// NotCounted is NamespaceCount.After when the keys after a call could
+// not be counted (the run was cancelled, or SCAN failed).
+const NotCounted = -1
+
 // DefaultMaxRounds bounds --until-stable.
 const DefaultMaxRounds = 5
 
@@ -51,7 +55,7 @@ type NamespaceCount struct {
 	Before  int64  `json:"before"`
 	After   int64  `json:"after"`
 	// Added is After - Before: negative when more keys expired or were
-	// evicted meanwhile than the warmer wrote.
+	// evicted meanwhile than the warmer wrote; 0 when After is NotCounted.
 	Added int64 `json:"added"`
 }
 
@@ -184,15 +188,27 @@ func Run(ctx context.Context, c *redisops.Client, w config.Warmer, token string,
 		// work, and the operator should see what is there now.
 		after, countErr := count(round, PhaseAfter)
 		if countErr != nil {
-			after = before // unknown: reported as nothing added
+			// Not counted (cancelled, or SCAN refused): After is -1 and
+			// Added 0, and a note says so, rather than a made-up +0.
+			after = make([]int64, len(before))
+			for i := range after {
+				after[i] = NotCounted
+			}
+			rep.Notes = append(rep.Notes, fmt.Sprintf("the keys after round %d were not counted (%v): what the app added is unknown", round, countErr))
+		}
+		added := func(b, a int64) int64 {
+			if a == NotCounted {
+				return 0
+			}
+			return a - b
 		}
 		for i, pat := range w.Namespaces {
-			r.Namespaces = append(r.Namespaces, NamespaceCount{Pattern: pat, Before: before[i], After: after[i], Added: after[i] - before[i]})
+			r.Namespaces = append(r.Namespaces, NamespaceCount{Pattern: pat, Before: before[i], After: after[i], Added: added(before[i], after[i])})
 		}
 		rep.Rounds = append(rep.Rounds, r)
 		rep.Namespaces = rep.Namespaces[:0]
 		for i, pat := range w.Namespaces {
-			rep.Namespaces = append(rep.Namespaces, NamespaceCount{Pattern: pat, Before: first[i], After: after[i], Added: after[i] - first[i]})
+			rep.Namespaces = append(rep.Namespaces, NamespaceCount{Pattern: pat, Before: first[i], After: after[i], Added: added(first[i], after[i])})
 		}
 		if callErr != nil || countErr != nil {
 			rep.notes()
@@ -215,7 +231,8 @@ func (r *Report) notes() {
 		return
 	}
 	last := r.Rounds[len(r.Rounds)-1]
-	if last.Answer != nil && last.Answer.Warmed > 0 && last.Added() <= 0 {
+	counted := len(last.Namespaces) > 0 && last.Namespaces[0].After != NotCounted
+	if counted && last.Answer != nil && last.Answer.Warmed > 0 && last.Added() <= 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("the app says it warmed %d keys but none appeared in these namespaces: is it writing to another database, prefix or server?", last.Answer.Warmed))
 	}
 	if r.Errors > 0 {

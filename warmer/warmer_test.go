@@ -380,3 +380,21 @@ func newStatic(t *testing.T, status int, body string) string {
 	t.Cleanup(srv.Close)
 	return srv.URL + "/api/cron/cache-warming"
 }
+
+func TestCancelledRunSaysTheAfterCountIsUnknown(t *testing.T) {
+	e := setup(t)
+	e.app.SetMode(warmtest.Hang)
+	ctx, cancel := context.WithCancel(context.Background())
+	rep, err := warmer.Run(ctx, e.c, e.w, secret, warmer.RunOptions{Call: warmer.CallOptions{OnAttempt: func(int, error) {
+		time.AfterFunc(50*time.Millisecond, cancel)
+	}}})
+	require.Error(t, err)
+	require.Len(t, rep.Rounds, 1)
+	for _, ns := range rep.Namespaces {
+		assert.EqualValues(t, warmer.NotCounted, ns.After, ns.Pattern)
+		assert.Zero(t, ns.Added)
+	}
+	require.NotEmpty(t, rep.Notes)
+	assert.Contains(t, rep.Notes[0], "the keys after round 1 were not counted")
+	noLeak(t, rep, err)
+}

@@ -154,7 +154,7 @@ func (m *Model) resultLines(w int) []string {
 		known := make([]bool, len(r.Namespaces))
 		pats := make([]string, len(r.Namespaces))
 		for i, ns := range r.Namespaces {
-			pats[i], before[i], after[i], known[i] = ns.Pattern, ns.Before, ns.After, true
+			pats[i], before[i], after[i], known[i] = ns.Pattern, ns.Before, ns.After, ns.After != warmer.NotCounted
 		}
 		out = append(out, m.table(w, pats, before, after, known)...)
 		if n := len(r.Rounds); n > 0 && r.Rounds[n-1].Answer != nil {
@@ -205,7 +205,7 @@ func (m *Model) resultLines(w int) []string {
 }
 
 // table is the namespaces with their before, after and added counts; an
-// after not counted yet shows as "…".
+// after not counted (yet) shows as "…".
 func (m *Model) table(w int, patterns []string, before, after []int64, known []bool) []string {
 	s := m.c.Styles
 	nameW := max(10, min(w-30, 40))
