@@ -222,6 +222,13 @@ func TestWarmFromBackupRestoresOnlyMissingKeys(t *testing.T) {
 	assert.EqualValues(t, 29, last.Restored)
 	assert.Equal(t, []string{"coldcopy:lead_score:*"}, last.Patterns)
 
+	// NAME instead of --pattern: the warmer's namespaces.
+	warmProfile(t, srv.URL(), warmtest.Start(t, rdb, cronSecret), "")
+	code, out, stderr = run(t, "warm", "app", "--from-backup", backup, "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "patterns: coldcopy:lead_score:*  coldcopy:campaign_analytics:*  coldcopy:workspace_dashboard:*")
+	assert.Contains(t, out, "60 keys in the backup, 30 match: 0 missing now to restore")
+
 	code, _, stderr = run(t, "warm", "--from-backup", backup, "--yes", "--read-only", "--url", srv.URL())
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "read-only")
