@@ -46,6 +46,10 @@ type Entry struct {
 	Matched   int64     `json:"matched,omitempty"`
 	Deleted   int64     `json:"deleted,omitempty"`
 	Restored  int64     `json:"restored,omitempty"`
+	// Added: keys a warm-up added to its namespaces (after - before);
+	// Updated: keys a TTL spread gave a new TTL.
+	Added   int64 `json:"added,omitempty"`
+	Updated int64 `json:"updated,omitempty"`
 	// Unconfirmed of Deleted or Restored: their batch's reply was lost.
 	Unconfirmed int64  `json:"unconfirmed,omitempty"`
 	DurationMs  int64  `json:"duration_ms"`

@@ -63,6 +63,7 @@ type session struct {
 	// do drives the console's Cluster tab; doUnavailable says why not.
 	do            *dobackend.Client
 	doUnavailable string
+	profile       config.Profile // as written (warmers)
 }
 
 // resolve merges flags, the profile and the environment. Precedence:
@@ -95,7 +96,7 @@ func (f *connFlags) resolve(stderr io.Writer) (*session, error) {
 		name = ""
 	}
 
-	s := &session{profileName: name, readOnly: f.readOnly || prof.ReadOnly, production: prof.Production}
+	s := &session{profileName: name, readOnly: f.readOnly || prof.ReadOnly, production: prof.Production, profile: prof}
 	o := redisops.ConnOptions{DB: -1, DialTimeout: f.dialTimeout}
 	o.URL = firstNonEmpty(f.url, prof.URL, envURL, redisops.DefaultURL)
 	o.User = firstNonEmpty(f.user, prof.User)

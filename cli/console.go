@@ -28,6 +28,7 @@ func openConsole(ctx context.Context, c *redisops.Client, s *session, auditPath 
 	if db < 0 {
 		db = c.DB()
 	}
+	warmers, warmersErr := s.profile.WarmerList()
 	return ui.Run(ctx, ui.NewConsole(ui.Options{
 		Client:        c,
 		ProfileName:   s.profileName,
@@ -38,5 +39,7 @@ func openConsole(ctx context.Context, c *redisops.Client, s *session, auditPath 
 		Styles:        styles.Detect(),
 		DO:            s.do,
 		DOUnavailable: s.doUnavailable,
+		Warmers:       warmers,
+		WarmersErr:    warmersErr,
 	}))
 }

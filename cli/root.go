@@ -100,6 +100,7 @@ Every action also exists as a headless subcommand with JSON output.`,
 	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd(), a.statsCmd(), a.slowlogCmd(), a.memoryCmd(), a.invalidateCmd(), a.restoreCmd())
 	root.AddCommand(a.doCmd())
 	root.AddCommand(a.policyCmd(), a.doctorCmd())
+	root.AddCommand(a.warmCmd(), a.ttlSpreadCmd())
 	return root
 }
 

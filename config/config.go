@@ -36,6 +36,12 @@ type Profile struct {
 	// Policy is the cache policy file `cachedeck policy check` audits this
 	// profile against (default: policy-<profile>.toml next to the config).
 	Policy string `toml:"policy"`
+	// Cache warming (see warmers.go): the app's warmer by its URL alone,
+	// and any number of named warmers.
+	WarmURL   string   `toml:"warm_url"`
+	TokenEnv  string   `toml:"token_env"`
+	TokenFile string   `toml:"token_file"`
+	Warmers   []Warmer `toml:"warmers"`
 }
 
 // File is the whole config file.

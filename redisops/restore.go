@@ -24,6 +24,10 @@ type RestoreOptions struct {
 	Governor *Governor // optional: Wait before each batch
 	Progress func(RestoreResult)
 	Now      func() time.Time // the clock expiries are measured against; default time.Now
+	// Patterns, when set, restrict the restore to the keys matching one of
+	// them (SCAN MATCH's glob, see GlobMatch): warming a namespace from a
+	// backup of more.
+	Patterns []string
 }
 
 // RestoreResult counts what a restore did.
@@ -37,6 +41,7 @@ type RestoreResult struct {
 	Skipped     int64 // the key exists now and Replace was not asked
 	Expired     int64 // its TTL would have run out by now: left out
 	Failed      int64
+	NotMatched  int64 // left out: no pattern of RestoreOptions.Patterns matches
 	Cancelled   bool
 }
 
@@ -49,15 +54,16 @@ type RestorePreview struct {
 	Expired       int64    // their TTL would have run out by now: left out
 	AbsentBytes   int64    // DUMP bytes of the keys absent now
 	ExistingBytes int64    // DUMP bytes of the keys that exist now
-	Sample        []string // the first keys of the file
+	Sample        []string // the first keys of the file (that match)
+	NotMatched    int64    // left out by the patterns (PreviewRestoreMatching)
 }
 
 // ToRestore is how many keys a restore would write.
 func (p *RestorePreview) ToRestore(replace bool) int64 {
 	if replace {
-		return p.Records - p.Expired
+		return p.Records - p.NotMatched - p.Expired
 	}
-	return p.Records - p.Expired - p.ExistNow
+	return p.Records - p.NotMatched - p.Expired - p.ExistNow
 }
 
 // PayloadBytes is how many DUMP bytes a restore would write.
@@ -164,10 +170,22 @@ func decodeBackupLine(b []byte, now time.Time) (restoreItem, error) {
 // exist now (EXISTS, pipelined per batch). Expiry is judged at now (nil:
 // the wall clock), as Restore does. A malformed line is an error.
 func (c *Client) PreviewRestore(ctx context.Context, r io.Reader, now func() time.Time, sample int) (*RestorePreview, error) {
+	return c.PreviewRestoreMatching(ctx, r, now, sample, nil)
+}
+
+// PreviewRestoreMatching is PreviewRestore for the keys matching one of
+// patterns (all keys when there is none); the others count as NotMatched.
+func (c *Client) PreviewRestoreMatching(ctx context.Context, r io.Reader, now func() time.Time, sample int, patterns []string) (*RestorePreview, error) {
 	p := &RestorePreview{}
 	err := readBackup(r, RestoreOptions{Now: now}.now(), func(batch []restoreItem) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		batch, skipped := matching(batch, patterns)
+		p.Records += skipped
+		p.NotMatched += skipped
+		if len(batch) == 0 {
+			return nil
 		}
 		pipe := c.rdb.Pipeline()
 		exists := make([]*redis.IntCmd, len(batch))
@@ -215,6 +233,11 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 	err := readBackup(r, o.now(), func(batch []restoreItem) error {
 		if ctx.Err() != nil {
 			return errStop
+		}
+		batch, skipped := matching(batch, o.Patterns)
+		res.NotMatched += skipped
+		if len(batch) == 0 {
+			return nil // nothing to send: no turn to wait for
 		}
 		sent += int64(len(batch))
 		if err := waitTurn(ctx, o.Governor, o.Rate, sent, start); err != nil {
@@ -297,6 +320,24 @@ func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace 
 		items = lost
 	}
 	return refused, nil
+}
+
+// matching keeps the items whose key matches a pattern (all of them when
+// there is no pattern), in place, and counts the others.
+func matching(batch []restoreItem, patterns []string) ([]restoreItem, int64) {
+	if len(patterns) == 0 {
+		return batch, 0
+	}
+	kept := batch[:0]
+	for _, it := range batch {
+		for _, pat := range patterns {
+			if GlobMatch(pat, it.key) {
+				kept = append(kept, it)
+				break
+			}
+		}
+	}
+	return kept, int64(len(batch) - len(kept))
 }
 
 func (o RestoreOptions) now() time.Time {

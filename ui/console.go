@@ -13,6 +13,7 @@ import (
 	policyview "github.com/coldcopy/cachedeck/views/policy"
 	"github.com/coldcopy/cachedeck/views/slowlog"
 	"github.com/coldcopy/cachedeck/views/stats"
+	"github.com/coldcopy/cachedeck/views/warm"
 )
 
 // NewConsole is the console as shipped: the Keys tab first, with the keys
@@ -40,6 +41,7 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Warm", warm.New(c, o.Warmers, o.WarmersErr)},
 		{"Policy", policyview.New(c)},
 		{"Doctor", doctor.New(c)},
 		{"Cluster", cluster.New(c, o.DO, o.DOUnavailable)},

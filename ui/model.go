@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/config"
 	"github.com/coldcopy/cachedeck/dobackend"
 	"github.com/coldcopy/cachedeck/keymap"
 	"github.com/coldcopy/cachedeck/redisops"
@@ -29,6 +30,10 @@ type Options struct {
 	// DOUnavailable then says why.
 	DO            *dobackend.Client
 	DOUnavailable string
+	// Warmers are the profile's cache warmers (the Warm tab);
+	// WarmersErr says why they could not be read.
+	Warmers    []config.Warmer
+	WarmersErr error
 }
 
 // Tab is one screen of the console: one or more panes side by side.

@@ -90,7 +90,7 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 		m.cell(clean(e.Action), actionW),
 		m.cell(target(e), tw),
 		widgets.PadLeft(count(e.Matched), countW),
-		widgets.PadLeft(count(e.Deleted+e.Restored), countW), // keys deleted or restored: an entry has one of them
+		widgets.PadLeft(count(e.Deleted+e.Restored+e.Added+e.Updated), countW), // keys changed: an entry has one of them
 		widgets.PadLeft(duration(e.DurationMs), durW),
 	}
 	line := strings.Join(cells, " ") + " "
@@ -173,6 +173,12 @@ func (m *Model) detailLines(w, h int) []string {
 	}
 	if e.Restored != 0 {
 		add("restored", views.Commas(e.Restored))
+	}
+	if e.Added != 0 {
+		add("added", views.Commas(e.Added))
+	}
+	if e.Updated != 0 {
+		add("updated", views.Commas(e.Updated))
 	}
 	add("duration", duration(e.DurationMs))
 	add("outcome", m.outcomeStyle(e.Outcome).Render(clean(e.Outcome)))

@@ -28,7 +28,8 @@ func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Dur
 
 // RunAuditedCounting is RunAudited for a mutation whose reply says what it
 // did (UNLINK's count): run records it in outcome (Deleted…), the line
-// written after it, whether it succeeded or not.
+// written after it, whether it succeeded or not, and may set its Outcome
+// to audit.Cancelled.
 func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(ctx context.Context, outcome *audit.Entry) error) Audited {
 	res := Audited{Log: log}
 	if !mutations.begin() {
@@ -54,9 +55,16 @@ func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout 
 	start := time.Now()
 	res.Err = run(ctx, &entry)
 	entry.DurationMs = time.Since(start).Milliseconds()
-	entry.Outcome = audit.Done
+	// A run that stopped on the operator's cancel says so (outcome.Outcome
+	// = audit.Cancelled) with its counts; anything else is done or failed.
+	if entry.Outcome != audit.Cancelled {
+		entry.Outcome = audit.Done
+	}
 	if res.Err != nil {
-		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(res.Err)
+		if entry.Outcome != audit.Cancelled {
+			entry.Outcome = audit.Failed
+		}
+		entry.Error = redisops.Describe(res.Err)
 	}
 	res.AuditErr = res.Log.Append(entry)
 	return res
