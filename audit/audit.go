@@ -43,6 +43,7 @@ type Entry struct {
 	Matched   int64     `json:"matched,omitempty"`
 	Deleted   int64     `json:"deleted,omitempty"`
 	Restored  int64     `json:"restored,omitempty"`
+	Bytes     int64     `json:"bytes,omitempty"` // size of what was written (a backup file)
 	// Unconfirmed of Deleted or Restored: their batch's reply was lost.
 	Unconfirmed int64  `json:"unconfirmed,omitempty"`
 	DurationMs  int64  `json:"duration_ms"`

@@ -94,6 +94,7 @@ Every action also exists as a headless subcommand with JSON output.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	a.conn.register(root.PersistentFlags())
 	root.AddCommand(a.scanCmd(), a.inspectCmd(), a.seedCmd(), a.demoCmd(), a.statsCmd(), a.slowlogCmd(), a.memoryCmd(), a.invalidateCmd(), a.restoreCmd())
+	root.AddCommand(a.backupCmd(), a.backupsCmd())
 	return root
 }
 

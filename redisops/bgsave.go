@@ -298,3 +298,21 @@ func latestForkUsec(ctx context.Context, node *redis.Client) int64 {
 	}
 	return v
 }
+
+// CommandRefused says, without running it, whether the server would refuse
+// command to this user: COMMAND INFO does not know it (renamed away) or
+// ACL DRYRUN denies it (Redis 7+). Empty when it looks allowed or when
+// neither probe can tell; the command's own reply is the final word.
+func (c *Client) CommandRefused(ctx context.Context, command string) string {
+	if c.cluster != nil {
+		return ""
+	}
+	node := c.nodes[0]
+	if v, err := node.Do(ctx, "command", "info", command).Slice(); err == nil && len(v) == 1 && v[0] == nil {
+		return "renamed or blocked on this server (COMMAND INFO does not know " + strings.ToUpper(command) + ")"
+	}
+	if res, err := node.Do(ctx, "acl", "dryrun", c.user(), command).Text(); err == nil && res != "OK" {
+		return "denied by ACL: " + firstLine(res)
+	}
+	return ""
+}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -403,4 +404,29 @@ func checkDump(p []byte) (crcOff bool, err error) {
 		return false, fmt.Errorf("DUMP payload CRC64 %016x does not match its trailer %016x: damaged", got, want)
 	}
 	return false, nil
+}
+
+// FindResumable returns the final path of an unfinished logical backup in
+// dir of server and patterns (empty: every key), and how many keys it
+// holds, so that the next backup resumes it instead of starting over.
+func FindResumable(dir, server string, patterns []string) (path string, keys int64, ok bool) {
+	if len(patterns) == 0 {
+		patterns = []string{""}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", 0, false
+	}
+	for _, de := range ents {
+		name := de.Name()
+		if !strings.HasSuffix(name, logicalExt+partialExt) {
+			continue
+		}
+		final := strings.TrimSuffix(filepath.Join(dir, name), partialExt)
+		st, err := readLogicalState(final)
+		if err == nil && st.Server == server && slices.Equal(st.Patterns, patterns) && !exists(final) {
+			return final, st.Keys, true
+		}
+	}
+	return "", 0, false
 }
