@@ -3,6 +3,7 @@ package ui
 import (
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/auditlog"
+	"github.com/coldcopy/cachedeck/views/backups"
 	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/inspector"
 	"github.com/coldcopy/cachedeck/views/invalidate"
@@ -37,6 +38,7 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Backups", backups.New(c)},
 	} {
 		m.AddTab(Tab{Title: t.title, Panes: []views.Pane{t.pane}, Titles: []string{t.title}})
 	}

@@ -118,3 +118,8 @@ type ConnLostMsg struct{ Err error }
 
 // ConnRestoredMsg reports the connection works again.
 type ConnRestoredMsg struct{}
+
+// RestoreBackupMsg: a pane (Backups) asks for the restore flow on a backup
+// file; the frame shows the pane that owns that flow (Invalidate), which
+// opens it with the file and previews it.
+type RestoreBackupMsg struct{ Path string }
