@@ -56,12 +56,12 @@ type outcome struct {
 // job is a backup running in the background: progress comes back
 // latest-first (older lines are dropped), then exactly one doneMsg.
 type job struct {
-	id       uint64
-	kind     string
+	id        uint64
+	kind      string
 	cancel    context.CancelFunc
 	cancelled bool
 	progress  chan tea.Msg
-	done     chan tea.Msg
+	done      chan tea.Msg
 }
 
 // stop cancels the run: the batch in flight finishes and the outcome

@@ -68,7 +68,7 @@ type Model struct {
 	dir      string
 	keepDays int
 
-	listSeq uint64
+	listSeq uint64 // of the listing in flight; 0 when none
 	loaded  bool
 	entries []redisops.BackupEntry
 	listErr error
@@ -100,7 +100,7 @@ func New(c *views.Common) *Model {
 // Accessors for tests.
 
 func (m *Model) Dir() string                     { return m.dir }
-func (m *Model) Loaded() bool                    { return m.loaded }
+func (m *Model) Loaded() bool                    { return m.loaded && m.listSeq == 0 }
 func (m *Model) Entries() []redisops.BackupEntry { return m.entries }
 func (m *Model) Running() bool                   { return m.job != nil }
 func (m *Model) Last() string                    { return m.last }
@@ -172,6 +172,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.pane != m.id || msg.seq != m.listSeq {
 			return nil
 		}
+		m.listSeq = 0
 		m.loaded, m.entries, m.listErr = true, msg.entries, msg.err
 		m.scroll.Clamp(len(m.entries), m.listRows())
 	case riskMsg:

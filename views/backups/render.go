@@ -138,4 +138,3 @@ func shortAge(d interface{ Hours() float64 }) string {
 	}
 	return fmt.Sprintf("%dd", int(h/24))
 }
-

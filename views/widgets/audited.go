@@ -28,7 +28,8 @@ func RunAudited(log *audit.Log, path string, entry audit.Entry, timeout time.Dur
 
 // RunAuditedCounting is RunAudited for a mutation whose reply says what it
 // did (UNLINK's count): run records it in outcome (Deleted…), the line
-// written after it, whether it succeeded or not.
+// written after it, whether it succeeded or not. A run that stopped early
+// on request sets outcome.Outcome to audit.Cancelled.
 func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout time.Duration, run func(ctx context.Context, outcome *audit.Entry) error) Audited {
 	res := Audited{Log: log}
 	if !mutations.begin() {
@@ -54,7 +55,9 @@ func RunAuditedCounting(log *audit.Log, path string, entry audit.Entry, timeout 
 	start := time.Now()
 	res.Err = run(ctx, &entry)
 	entry.DurationMs = time.Since(start).Milliseconds()
-	entry.Outcome = audit.Done
+	if entry.Outcome != audit.Cancelled { // run may say it was cancelled
+		entry.Outcome = audit.Done
+	}
 	if res.Err != nil {
 		entry.Outcome, entry.Error = audit.Failed, redisops.Describe(res.Err)
 	}
