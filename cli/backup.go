@@ -419,6 +419,9 @@ func (r *backupRun) logical(ctx context.Context) error {
 	r.out.Kind = "logical"
 	path, held, resumed := redisops.FindResumable(r.dir, r.c.Addr, r.patterns)
 	if resumed && r.fresh {
+		if err := redisops.DiscardPartial(path); err != nil {
+			return err
+		}
 		resumed = false
 	}
 	if !resumed {
@@ -429,7 +432,7 @@ func (r *backupRun) logical(ctx context.Context) error {
 	} else if !r.asJSON {
 		fmt.Fprintf(r.a.stderr, "cachedeck: resuming the interrupted backup %s (%d keys already saved; --fresh starts over)\n", path, held)
 	}
-	o := redisops.LogicalOptions{Patterns: r.patterns, Rate: r.rate, Profile: r.s.profileName, Fresh: r.fresh}
+	o := redisops.LogicalOptions{Patterns: r.patterns, Rate: r.rate, Profile: r.s.profileName}
 	if r.budget > 0 {
 		g := redisops.NewGovernor(r.c, redisops.GovernorOptions{Budget: r.budget})
 		g.Start(ctx)

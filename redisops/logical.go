@@ -430,3 +430,14 @@ func FindResumable(dir, server string, patterns []string) (path string, keys int
 	}
 	return "", 0, false
 }
+
+// DiscardPartial removes the unfinished logical backup whose final path
+// is path (its data and its resume point).
+func DiscardPartial(path string) error {
+	for _, p := range []string{path + partialExt, path + stateExt} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("backup: %w", err)
+		}
+	}
+	return nil
+}
