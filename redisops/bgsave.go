@@ -278,13 +278,14 @@ func sendBGSave(ctx context.Context, node *redis.Client, schedule bool, res *BGS
 	return fmt.Errorf("BGSAVE: %s", firstLine(err.Error()))
 }
 
-// serverNow is the server's clock in Unix seconds (TIME), else this
-// machine's: rdb_last_save_time is on the server's clock.
+// serverNow is the server's clock in Unix seconds (TIME):
+// rdb_last_save_time is on the server's clock. 0 when TIME is refused:
+// this machine's clock may be off, so the check is left out.
 func serverNow(ctx context.Context, node *redis.Client) int64 {
 	if t, err := node.Time(ctx).Result(); err == nil {
 		return t.Unix()
 	}
-	return time.Now().Unix()
+	return 0
 }
 
 func latestForkUsec(ctx context.Context, node *redis.Client) int64 {
