@@ -198,6 +198,9 @@ type BackupEntry struct {
 	Verified    bool   `json:"verified"`
 	VerifyError string `json:"verify_error,omitempty"`
 	Checked     bool   `json:"checked"` // verification ran
+	// Modified is the file's mtime: with Bytes, it tells a caller that
+	// caches verification whether the file changed since.
+	Modified time.Time `json:"-"`
 }
 
 // Age of the backup at now.
@@ -250,7 +253,7 @@ func ListBackups(dir string, verify bool) ([]BackupEntry, error) {
 		if err != nil {
 			continue // removed meanwhile
 		}
-		e.Bytes, e.Created = info.Size(), info.ModTime().UTC()
+		e.Bytes, e.Created, e.Modified = info.Size(), info.ModTime().UTC(), info.ModTime()
 		if t, ok := nameTime(name); ok {
 			e.Created = t
 		}

@@ -69,6 +69,9 @@ type Model struct {
 	keepDays int
 
 	listSeq uint64 // of the listing in flight; 0 when none
+	// verified remembers each file's verification by path, size and
+	// mtime: showing the tab again reads only new or changed files.
+	verified map[string]redisops.BackupEntry
 	loaded  bool
 	entries []redisops.BackupEntry
 	listErr error
@@ -147,11 +150,28 @@ func (m *Model) SetSize(width, height int) {
 func (m *Model) SetFocused(bool) {}
 func (m *Model) Capturing() bool { return m.confirm.Active() }
 
-func (m *Model) reload() tea.Cmd {
+func (m *Model) reload() tea.Cmd { return m.list(false) }
+
+// list reads the directory and verifies the files not verified before
+// (every file with all).
+func (m *Model) list(all bool) tea.Cmd {
 	m.listSeq = nextSeq()
 	pane, seq, dir := m.id, m.listSeq, m.dir
+	known := map[string]redisops.BackupEntry{}
+	if !all {
+		for k, v := range m.verified {
+			known[k] = v
+		}
+	}
 	return func() tea.Msg {
-		entries, err := redisops.ListBackups(dir, true)
+		entries, err := redisops.ListBackups(dir, false)
+		for i, e := range entries {
+			if k, ok := known[e.Path]; ok && k.Bytes == e.Bytes && k.Modified.Equal(e.Modified) {
+				entries[i] = k
+			} else {
+				entries[i] = redisops.VerifyEntry(e)
+			}
+		}
 		return listMsg{pane: pane, seq: seq, entries: entries, err: err}
 	}
 }
@@ -174,6 +194,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.listSeq = 0
 		m.loaded, m.entries, m.listErr = true, msg.entries, msg.err
+		m.verified = map[string]redisops.BackupEntry{}
+		for _, e := range msg.entries {
+			if e.Checked {
+				m.verified[e.Path] = e
+			}
+		}
 		m.scroll.Clamp(len(m.entries), m.listRows())
 	case riskMsg:
 		if msg.pane != m.id || msg.seq != m.seq {
@@ -237,7 +263,7 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.logical):
 		return m.start(KindLogical)
 	case key.Matches(msg, m.keys.refresh):
-		return m.reload()
+		return m.list(true)
 	case key.Matches(msg, m.keys.prune):
 		return m.planPrune()
 	case key.Matches(msg, m.keys.restore):
