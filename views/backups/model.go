@@ -72,10 +72,10 @@ type Model struct {
 	// verified remembers each file's verification by path, size and
 	// mtime: showing the tab again reads only new or changed files.
 	verified map[string]redisops.BackupEntry
-	loaded  bool
-	entries []redisops.BackupEntry
-	listErr error
-	scroll  widgets.Scroll // the cursor row and the first row shown
+	loaded   bool
+	entries  []redisops.BackupEntry
+	listErr  error
+	scroll   widgets.Scroll // the cursor row and the first row shown
 
 	job      *job
 	progress string
