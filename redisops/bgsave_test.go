@@ -178,3 +178,19 @@ func TestForkRiskOfALocalServer(t *testing.T) {
 	assert.Greater(t, r.Available, int64(0), "a loopback server runs on this machine: its free memory is known")
 	assert.Empty(t, r.Warning, "an empty server risks nothing")
 }
+
+func TestCommandRefusedSaysWhyBeforeRunning(t *testing.T) {
+	srv := redistest.Standalone(t, `rename-command SYNC ""`, "user ops on >ops-pw ~* &* +@all -bgsave -psync")
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	assert.Contains(t, c.CommandRefused(context.Background(), "sync"), "renamed or blocked")
+	assert.Empty(t, c.CommandRefused(context.Background(), "bgsave"), "the default user may BGSAVE")
+
+	ops := connect(t, redisops.ConnOptions{URL: srv.URL(), User: "ops", Password: "ops-pw"})
+	why := ops.CommandRefused(context.Background(), "bgsave")
+	assert.Contains(t, why, "denied by ACL")
+	assert.NotContains(t, why, "ops-pw")
+	_, err := ops.BGSave(context.Background(), redisops.BGSaveOptions{})
+	var re *redisops.RefusedError
+	require.ErrorAs(t, err, &re, "the command's own refusal is typed too")
+	assert.Contains(t, re.Reason, "denied by ACL")
+}
