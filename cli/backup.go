@@ -274,7 +274,11 @@ func (r *backupRun) confirmFork(ctx context.Context, what string) error {
 		return nil
 	}
 	if !stdinIsTerminal() {
-		return usagef("%s forks %s and its memory is large against free memory: add --yes to go ahead (no terminal to ask on), or use --logical", what, r.c.Addr)
+		why := "its memory is large against free memory"
+		if risk.Warning == "" {
+			why = "the profile is marked production"
+		}
+		return usagef("%s forks %s and %s: add --yes to go ahead (no terminal to ask on), or use --logical", what, r.c.Addr, why)
 	}
 	mem := ""
 	if risk.UsedMemory > 0 {
