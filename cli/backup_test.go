@@ -223,3 +223,22 @@ func TestBackupUsage(t *testing.T) {
 	code, _, _ = run(t, "backup", "--keep", "-1")
 	assert.Equal(t, 2, code)
 }
+
+func TestBackupForkOnAProductionProfileNeedsYesHeadless(t *testing.T) {
+	auditPath := opsEnv(t)
+	srv := redistest.Standalone(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte("[profiles.prod]\nurl = \""+srv.URL()+"\"\nproduction = true\n"), 0o600))
+
+	code, _, stderr := run(t, "backup", "--bgsave", "--config", cfg, "--profile", "prod")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "the profile is marked production: add --yes")
+	assert.Empty(t, backupAudit(t, auditPath), "nothing ran")
+
+	code, out, stderr := run(t, "backup", "--bgsave", "--yes", "--json", "--config", cfg, "--profile", "prod")
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, decodeBackup(t, out).Verified)
+	lines := backupAudit(t, auditPath)
+	require.Len(t, lines, 2)
+	assert.Equal(t, "prod", lines[1].Profile)
+}
