@@ -50,6 +50,7 @@ type Entry struct {
 	// Updated: keys a TTL spread gave a new TTL.
 	Added   int64 `json:"added,omitempty"`
 	Updated int64 `json:"updated,omitempty"`
+	Bytes   int64 `json:"bytes,omitempty"` // size of what was written (a backup file)
 	// Unconfirmed of Deleted or Restored: their batch's reply was lost.
 	Unconfirmed int64  `json:"unconfirmed,omitempty"`
 	DurationMs  int64  `json:"duration_ms"`

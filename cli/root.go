@@ -101,6 +101,7 @@ Every action also exists as a headless subcommand with JSON output.`,
 	root.AddCommand(a.doCmd())
 	root.AddCommand(a.policyCmd(), a.doctorCmd())
 	root.AddCommand(a.warmCmd(), a.ttlSpreadCmd())
+	root.AddCommand(a.backupCmd(), a.backupsCmd())
 	return root
 }
 

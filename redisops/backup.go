@@ -25,11 +25,21 @@ type BackupRecord struct {
 	DumpB64 string `json:"dump_b64"`
 }
 
-// backupBatch writes DUMP and PTTL of keys to w, one line each, in one
-// write, then syncs w when it can (an *os.File). Keys gone meanwhile are
-// left out.
+// backupBatch writes DUMP and PTTL of keys to w (see dumpBatch) before an
+// invalidation unlinks them.
 func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) error {
-	pipe := c.rdb.Pipeline()
+	if _, _, err := dumpBatch(ctx, c.rdb, w, keys); err != nil {
+		return fmt.Errorf("%w: nothing of this batch was deleted", err)
+	}
+	return nil
+}
+
+// dumpBatch writes DUMP and PTTL of keys, read from node in one pipeline,
+// to w, one line each, in one write, then syncs w when it can (an
+// *os.File). Keys gone meanwhile are left out. It returns the records and
+// bytes written.
+func dumpBatch(ctx context.Context, node redis.Cmdable, w io.Writer, keys []string) (records, written int64, err error) {
+	pipe := node.Pipeline()
 	dumps := make([]*redis.StringCmd, len(keys))
 	ttls := make([]*redis.DurationCmd, len(keys))
 	for i, k := range keys {
@@ -37,7 +47,7 @@ func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) er
 		ttls[i] = pipe.PTTL(ctx, k)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("backup: %w: nothing of this batch was deleted", explainCommandErr(err, "DUMP/PTTL"))
+		return 0, 0, fmt.Errorf("backup: %w", explainCommandErr(err, "DUMP/PTTL"))
 	}
 	saved := time.Now().UnixMilli()
 	var buf bytes.Buffer
@@ -48,7 +58,7 @@ func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) er
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("backup: %w", err)
+			return 0, 0, fmt.Errorf("backup: %w", err)
 		}
 		ttl := ttlMillis(ttls[i].Val())
 		if ttl == -2 {
@@ -58,18 +68,19 @@ func (c *Client) backupBatch(ctx context.Context, w io.Writer, keys []string) er
 			KeyB64: base64.StdEncoding.EncodeToString([]byte(k)), TTLMs: ttl, SavedMs: saved,
 			DumpB64: base64.StdEncoding.EncodeToString([]byte(payload)),
 		}); err != nil {
-			return err
+			return 0, 0, err
 		}
+		records++
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("backup: write: %w: nothing of this batch was deleted", err)
+		return 0, 0, fmt.Errorf("backup: write: %w", err)
 	}
 	// A file is synced before its batch is unlinked: a crash of the
 	// machine then never loses a key that is already deleted.
 	if f, ok := w.(interface{ Sync() error }); ok {
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("backup: sync: %w: nothing of this batch was deleted", err)
+			return 0, 0, fmt.Errorf("backup: sync: %w", err)
 		}
 	}
-	return nil
+	return records, int64(buf.Len()), nil
 }

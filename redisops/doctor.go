@@ -281,7 +281,7 @@ func (d *doctorRun) memory() {
 	case n == 0:
 		d.add(DoctorCheck{ID: "maxmemory", Status: DoctorCritical, Seen: "maxmemory 0 (no limit): the cache grows until the host runs out of memory", Baseline: base, Remedy: remedy, Source: src})
 	default:
-		d.add(DoctorCheck{ID: "maxmemory", Status: DoctorOK, Seen: "maxmemory " + humanSize(n), Baseline: base, Source: src})
+		d.add(DoctorCheck{ID: "maxmemory", Status: DoctorOK, Seen: "maxmemory " + configSize(n), Baseline: base, Source: src})
 	}
 
 	const pbase = "maxmemory-policy allkeys-lru"
@@ -624,7 +624,7 @@ func (d *doctorRun) health() {
 	used, _ := strconv.ParseInt(info["used_memory"], 10, 64)
 	switch {
 	case used < fragMinUsedMemory:
-		d.add(DoctorCheck{ID: "fragmentation", Status: DoctorOK, Seen: fmt.Sprintf("ratio %.2f at %s used (too little data for the ratio to mean anything)", ratio, humanSize(used)), Baseline: fbase, Source: "INFO"})
+		d.add(DoctorCheck{ID: "fragmentation", Status: DoctorOK, Seen: fmt.Sprintf("ratio %.2f at %s used (too little data for the ratio to mean anything)", ratio, configSize(used)), Baseline: fbase, Source: "INFO"})
 	case ratio > TargetFragRatio:
 		d.add(DoctorCheck{ID: "fragmentation", Status: DoctorWarning, Seen: fmt.Sprintf("mem_fragmentation_ratio %.2f", ratio), Baseline: fbase, Remedy: "activedefrag yes (jemalloc), or a restart in a quiet hour", Source: "INFO"})
 	case ratio < 1:
@@ -655,7 +655,8 @@ func firstNonEmptyStr(vals ...string) string {
 	return ""
 }
 
-func humanSize(n int64) string {
+// configSize writes a byte count the way redis.conf does (4gb, 512mb).
+func configSize(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%dgb", n>>30)

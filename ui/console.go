@@ -3,6 +3,7 @@ package ui
 import (
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/auditlog"
+	"github.com/coldcopy/cachedeck/views/backups"
 	"github.com/coldcopy/cachedeck/views/clients"
 	"github.com/coldcopy/cachedeck/views/cluster"
 	"github.com/coldcopy/cachedeck/views/doctor"
@@ -41,6 +42,7 @@ func NewConsole(o Options) *Model {
 		{"Clients", clients.New(c)},
 		{"Audit", auditlog.New(c)},
 		{"Invalidate", invalidate.New(c)},
+		{"Backups", backups.New(c)},
 		{"Warm", warm.New(c, o.Warmers, o.WarmersErr)},
 		{"Policy", policyview.New(c)},
 		{"Doctor", doctor.New(c)},

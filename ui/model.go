@@ -138,6 +138,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.startPing()
 	case pingResultMsg:
 		return m, m.pingDone(msg)
+	case views.RestoreBackupMsg:
+		// The restore flow lives in the Invalidate pane: show it there.
+		cmd := m.broadcast(msg)
+		for i, t := range m.tabs {
+			if t.Title == "Invalidate" {
+				return m, tea.Batch(cmd, m.switchTab(i))
+			}
+		}
+		return m, cmd
 	case views.OpenKeyMsg:
 		cmd := m.broadcast(msg)
 		if msg.Focus {

@@ -131,3 +131,8 @@ type KeysChangedMsg struct {
 func KeysChanged(all bool, keys ...string) tea.Cmd {
 	return func() tea.Msg { return KeysChangedMsg{Keys: keys, All: all} }
 }
+
+// RestoreBackupMsg: a pane (Backups) asks for the restore flow on a backup
+// file; the frame shows the pane that owns that flow (Invalidate), which
+// opens it with the file and previews it.
+type RestoreBackupMsg struct{ Path string }

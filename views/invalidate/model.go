@@ -277,6 +277,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.finished(msg)
 	case restorePreviewMsg, restoreProgressMsg, restoreDoneMsg:
 		return m.updateRestore(msg)
+	case views.RestoreBackupMsg:
+		return m.restoreFrom(msg.Path)
 	case tea.PasteMsg:
 		if m.restore != nil {
 			m.restore.paste(msg)

@@ -104,6 +104,23 @@ func (m *Model) openRestore() {
 	m.restore = f
 }
 
+// restoreFrom opens the restore form on a backup chosen elsewhere (the
+// Backups tab) and previews it.
+func (m *Model) restoreFrom(path string) tea.Cmd {
+	switch {
+	case m.c.ReadOnly:
+		return views.Flash(views.FlashWarn, "read-only session: nothing can be restored")
+	case m.job != nil:
+		return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
+	case m.restore != nil && m.restore.capturing():
+		return views.Flash(views.FlashInfo, "the restore form is being edited: finish or leave it first")
+	}
+	m.openRestore()
+	m.restore.editing = false
+	m.restore.path.SetValue(path)
+	return m.startRestorePreview()
+}
+
 func (m *Model) restoreHelp() []key.Binding {
 	return []key.Binding{m.keys.edit, m.keys.preview, m.keys.replace, m.keys.restoreRun, m.keys.back}
 }
