@@ -14,6 +14,7 @@ import (
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/ui/styles"
 	"github.com/coldcopy/cachedeck/views"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // Options describe the session the console shows.
@@ -94,6 +95,9 @@ func (m *Model) AddTab(t Tab) {
 // they are shown, and asks the terminal for its background colour to pick
 // dark or light styles.
 func (m *Model) Init() tea.Cmd {
+	// A console that starts may run audited mutations, even when an
+	// earlier console of this process (a test, a reopened console) exited.
+	widgets.OpenAudited()
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.startPing(), m.probeWriteAccess()}
 	for _, t := range m.tabs {
 		for _, p := range t.Panes {

@@ -110,6 +110,15 @@ func (f *inFlight) end() {
 	}
 }
 
+// OpenAudited is called as a console starts: audited mutations may run
+// again. A process can show more than one console (tests, a reopened
+// console), and each one's exit closed the gate behind it.
+func OpenAudited() {
+	mutations.mu.Lock()
+	mutations.exiting = false
+	mutations.mu.Unlock()
+}
+
 // FinishAudited is called once, as the console exits: no audited mutation
 // may start any more, and it waits up to d for those running to write
 // their outcome. It reports whether they all did.
