@@ -40,7 +40,7 @@ func TestSIGHUPIsACleanExit(t *testing.T) {
 // The demo's throwaway server and its temp dir go when the session hangs
 // up, as they do on Ctrl-C.
 func TestDemoRemovesItsServerOnSIGHUP(t *testing.T) {
-	cleanEnv(t)
+	opsEnv(t) // no terminal on stdin: the demo serves instead of opening the console
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	var out, errOut syncBuffer

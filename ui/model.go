@@ -74,6 +74,9 @@ func New(o Options, tabs ...Tab) *Model {
 		o.Now = time.Now
 	}
 	km := keymap.Default()
+	if o.Styles.ASCII {
+		km.ASCII()
+	}
 	common := &views.Common{Styles: styles.New(o.Styles), Keys: &km, Client: o.Client, Now: o.Now, ReadOnly: o.ReadOnly,
 		Profile: o.ProfileName, Production: o.Production, AuditPath: o.AuditPath}
 	m := &Model{common: common, opts: o, health: health{connected: true}}

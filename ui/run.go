@@ -14,10 +14,10 @@ import (
 
 // Run shows the console until the operator quits or ctx ends (the CLI
 // ends it on SIGINT, SIGTERM and SIGHUP: a dropped SSH session is a clean
-// exit, not a crash). A panic
-// anywhere in the console restores the terminal (Bubble Tea does that) and
-// comes back as one line naming a crash file: the stack trace goes to the
-// file, never onto the operator's screen.
+// exit, not a crash). A panic anywhere in the console restores the
+// terminal (Bubble Tea does that) and comes back as one line naming a
+// crash file: the stack trace goes to the file, never onto the operator's
+// screen.
 func Run(ctx context.Context, m *Model, opts ...tea.ProgramOption) error {
 	terminal := os.Stderr // stderr is the crash file while the console runs
 	crash, restore := captureStderr()

@@ -239,6 +239,8 @@ func (m *Model) helpModel() help.Model {
 	st := m.common.Styles
 	h := help.New()
 	h.SetWidth(m.width)
+	h.ShortSeparator = " " + st.Glyphs.Bullet + " "
+	h.Ellipsis = st.Glyphs.Ellipsis
 	h.Styles = help.Styles{
 		ShortKey: st.HelpKey, ShortDesc: st.HelpDesc, ShortSeparator: st.Dim, Ellipsis: st.Dim,
 		FullKey: st.HelpKey, FullDesc: st.HelpDesc, FullSeparator: st.Dim,

@@ -158,6 +158,6 @@ func TestCutCellsAreVisiblyElided(t *testing.T) {
 	h.Until("the log", h.m.Loaded)
 	row := strings.Split(ansi.Strip(viewtest.RequireSafeView(t, h.m, 78, 5)), "\n")[1]
 	assert.Contains(t, row, "…")
-	assert.Contains(t, row, "…8491 ", "the cut shows, and the end of the port")
+	assert.Contains(t, row, "…0.0.1:38491 ", "the cut shows, and the port is whole")
 	assert.Contains(t, row, "op…-name", "the operator's cut shows")
 }

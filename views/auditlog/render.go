@@ -16,15 +16,16 @@ import (
 
 // Fixed column widths; the target takes what is left.
 const (
-	timeW    = 8
-	opW      = 12 // 8 below wideW, so that 80 columns fit every column
-	opNarrow = 8
-	wideW    = 100
-	actionW  = 14
-	countW   = 9
-	durW     = 7
-	outcomeW = 9
-	targetW0 = 7
+	timeW        = 8
+	opW          = 12 // 8 below wideW, so that 80 columns fit every column
+	opNarrow     = 8
+	wideW        = 100
+	actionW      = 14 // 11 below wideW ("slowlog-reset" is then elided)
+	actionNarrow = 11
+	countW       = 9
+	durW         = 7
+	outcomeW     = 9
+	targetW0     = 7
 )
 
 // View renders exactly width×height cells.
@@ -43,7 +44,28 @@ func (m *Model) View() string {
 }
 
 func (m *Model) targetW(w int) int {
-	return max(w-(timeW+operatorW(w)+actionW+2*countW+durW+outcomeW+7), targetW0)
+	gaps := 7
+	if durationW(w) == 0 {
+		gaps = 6
+	}
+	return max(w-(timeW+operatorW(w)+actionWidth(w)+2*countW+durationW(w)+outcomeW+gaps), targetW0)
+}
+
+// actionWidth and durationW give the target room in an 80-column console:
+// the action is narrower and the duration (in the entry's detail view,
+// enter) is left out, so that an address or a pattern shows whole.
+func actionWidth(w int) int {
+	if w < wideW {
+		return actionNarrow
+	}
+	return actionW
+}
+
+func durationW(w int) int {
+	if w < wideW {
+		return 0
+	}
+	return durW
 }
 
 // operatorW narrows the operator column on small terminals.
@@ -67,11 +89,14 @@ func (m *Model) listLines(w, h int) []string {
 		return widgets.WrapText(s.Dim.Render("no mutations recorded yet (audit log: "+clean(m.path)+")"), w)
 	}
 	tw := m.targetW(w)
-	out := []string{s.Label.Render(strings.Join([]string{
-		widgets.PadRight("time▼", timeW), widgets.PadRight("operator", operatorW(w)), widgets.PadRight("action", actionW),
+	hdr := []string{
+		widgets.PadRight("time▼", timeW), widgets.PadRight("operator", operatorW(w)), widgets.PadRight("action", actionWidth(w)),
 		widgets.PadRight("target", tw), widgets.PadLeft("matched", countW), widgets.PadLeft("changed", countW),
-		widgets.PadLeft("took", durW), "outcome",
-	}, " "))}
+	}
+	if durationW(w) > 0 {
+		hdr = append(hdr, widgets.PadLeft("took", durW))
+	}
+	out := []string{s.Label.Render(strings.Join(append(hdr, "outcome"), " "))}
 	rows := m.tableRows()
 	for i := m.offset; i < len(m.entries) && i < m.offset+rows; i++ {
 		out = append(out, m.row(m.entries[i], tw, w, i == m.cursor && m.focused))
@@ -87,11 +112,13 @@ func (m *Model) row(e audit.Entry, tw, w int, selected bool) string {
 	cells := []string{
 		widgets.Fit(e.Time.Local().Format("15:04:05"), timeW),
 		m.cell(clean(e.Operator), operatorW(w)),
-		m.cell(clean(e.Action), actionW),
+		m.cell(clean(e.Action), actionWidth(w)),
 		m.cell(target(e), tw),
 		widgets.PadLeft(count(e.Matched), countW),
 		widgets.PadLeft(count(e.Deleted+e.Restored+e.Added+e.Updated), countW), // keys changed: an entry has one of them
-		widgets.PadLeft(duration(e.DurationMs), durW),
+	}
+	if durationW(w) > 0 {
+		cells = append(cells, widgets.PadLeft(duration(e.DurationMs), durW))
 	}
 	line := strings.Join(cells, " ") + " "
 	if selected {
