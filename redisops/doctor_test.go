@@ -149,3 +149,11 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 		assert.Equal(t, len(allDoctorChecks), n, node)
 	}
 }
+
+func TestDoctorReplicaWithoutItsMaster(t *testing.T) {
+	srv := redistest.Standalone(t, "replicaof 127.0.0.1 "+itoa(redistest.FreePort(t)))
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	_, got := doctor(t, c)
+	assert.Equal(t, redisops.DoctorCritical, got["replication"].Status)
+	assert.Contains(t, got["replication"].Seen, "link to the master is down")
+}
