@@ -62,6 +62,7 @@ func (c *Client) FixTTL(ctx context.Context, o FixTTLOptions) (*FixTTLResult, er
 		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), 0x77))
+	var sent int64 // PEXPIREs sent, for --rate
 	var runErr error
 	rules := o.Policy.Rules()
 rules:
@@ -102,7 +103,8 @@ rules:
 				if ctx.Err() != nil {
 					return ErrStopScan
 				}
-				if err := waitTurn(ctx, o.Governor, o.Rate, res.Set+int64(len(todo)), start); err != nil {
+				sent += int64(len(todo))
+				if err := waitTurn(ctx, o.Governor, o.Rate, sent, start); err != nil {
 					return ErrStopScan
 				}
 				pipe := c.rdb.Pipeline()
