@@ -102,8 +102,9 @@ func (a *app) policyCheckCmd() *cobra.Command {
 		Use:   "check [--json] [--exact | --sample F] [--policy FILE] [--budget D]",
 		Short: "Audit the live cache against the policy; exit 0 clean, 1 findings, 2 no verdict",
 		Long: `check walks the keyspace once with SCAN (paced by the latency governor) and, per
-batch, pipelines TYPE, PTTL and MEMORY USAGE, then STRLEN and a bounded GETRANGE
-prefix of the strings over compress_above. Per namespace of the policy it counts
+batch, pipelines TYPE, PTTL, MEMORY USAGE, STRLEN and a 3-byte GETRANGE, then a
+bounded GETRANGE prefix (4 KiB) of the strings over compress_above and of the small
+LZ: values. Per namespace of the policy it counts
 keys, bytes, keys without TTL where one is wanted, TTLs above the policy, never-cache
 keys, uncompressed strings, values over max_value, damaged LZ: values (dead
 weight the app cannot read) and keys no rule matches. Each finding lists sample keys

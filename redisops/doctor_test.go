@@ -133,3 +133,27 @@ func TestDoctorRestrictedUsersDegrade(t *testing.T) {
 	assert.Equal(t, redisops.DoctorOK, got["command-flushall"].Status, got["command-flushall"].Seen)
 	assert.Equal(t, "COMMAND INFO", got["command-flushall"].Source)
 }
+
+func TestDoctorChecksEveryClusterMaster(t *testing.T) {
+	cl := redistest.Cluster(t, 3)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Addrs()[0]})
+	require.True(t, c.IsCluster())
+	r, err := c.Doctor(context.Background())
+	require.NoError(t, err)
+	nodes := map[string]int{}
+	for _, ch := range r.Checks {
+		nodes[ch.Node]++
+	}
+	assert.Len(t, nodes, 3)
+	for node, n := range nodes {
+		assert.Equal(t, len(allDoctorChecks), n, node)
+	}
+}
+
+func TestDoctorReplicaWithoutItsMaster(t *testing.T) {
+	srv := redistest.Standalone(t, "replicaof 127.0.0.1 "+itoa(redistest.FreePort(t)))
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	_, got := doctor(t, c)
+	assert.Equal(t, redisops.DoctorCritical, got["replication"].Status)
+	assert.Contains(t, got["replication"].Seen, "link to the master is down")
+}

@@ -269,3 +269,35 @@ func TestAuditAndFixTTLOnACluster(t *testing.T) {
 		assert.NotEqual(t, redisops.FindNoTTL, f.Kind, "%s: %d keys still without TTL", f.Namespace, f.Keys)
 	}
 }
+
+func TestFixTTLPacedDryRunAndCancel(t *testing.T) {
+	srv := redistest.Standalone(t)
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	for i := range 120 {
+		require.NoError(t, c.Redis().Set(ctx, "user:"+itoa(i), "{}", 0).Err())
+	}
+	require.NoError(t, c.Redis().Set(ctx, "lead:1:enrichment", "{}", 0).Err())
+	p := policy.Default()
+
+	dry, err := c.FixTTL(ctx, redisops.FixTTLOptions{Policy: p, DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, int64(121), dry.MissingTTL)
+	assert.Zero(t, dry.Set)
+	assert.Equal(t, time.Duration(-1), c.Redis().PTTL(ctx, "user:1").Val(), "a dry run changes nothing")
+
+	// Cancelled before it starts: nothing is changed, the result says so.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	res, err := c.FixTTL(cctx, redisops.FixTTLOptions{Policy: p})
+	require.NoError(t, err)
+	assert.True(t, res.Cancelled)
+	assert.Zero(t, res.Set)
+
+	res, err = c.FixTTL(ctx, redisops.FixTTLOptions{Policy: p, Rate: 1000})
+	require.NoError(t, err)
+	assert.Equal(t, int64(121), res.Set)
+	// lead:1:enrichment belongs to "lead enrichment" (7d), not to "leads"
+	// (1h), although lead:* matches it too.
+	assert.Greater(t, c.Redis().PTTL(ctx, "lead:1:enrichment").Val(), 6*24*time.Hour)
+}

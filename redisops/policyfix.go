@@ -62,6 +62,7 @@ func (c *Client) FixTTL(ctx context.Context, o FixTTLOptions) (*FixTTLResult, er
 		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), 0x77))
+	var sent int64 // PEXPIREs sent, for --rate
 	var runErr error
 	rules := o.Policy.Rules()
 rules:
@@ -102,29 +103,40 @@ rules:
 				if ctx.Err() != nil {
 					return ErrStopScan
 				}
-				if err := waitTurn(ctx, o.Governor, o.Rate, res.Set+int64(len(todo)), start); err != nil {
-					return ErrStopScan
+				// With a rate, about ten pipelines a second instead of one
+				// burst per SCAN batch.
+				chunk := len(todo)
+				if o.Rate > 0 {
+					chunk = max(1, min(chunk, o.Rate/10))
 				}
-				pipe := c.rdb.Pipeline()
-				cmds := make([]*redis.IntCmd, len(todo))
-				for j, ch := range todo {
-					ttl := r.TTL
-					if spread > 0 {
-						ttl -= time.Duration(rng.Int64N(int64(spread)))
+				for len(todo) > 0 {
+					part := todo[:min(chunk, len(todo))]
+					todo = todo[len(part):]
+					sent += int64(len(part))
+					if err := waitTurn(ctx, o.Governor, o.Rate, sent, start); err != nil {
+						return ErrStopScan
 					}
-					cond := "LT"
-					if ch.nx {
-						cond = "NX"
+					pipe := c.rdb.Pipeline()
+					cmds := make([]*redis.IntCmd, len(part))
+					for j, ch := range part {
+						ttl := r.TTL
+						if spread > 0 {
+							ttl -= time.Duration(rng.Int64N(int64(spread)))
+						}
+						cond := "LT"
+						if ch.nx {
+							cond = "NX"
+						}
+						cmds[j] = redis.NewIntCmd(work, "pexpire", ch.key, ttl.Milliseconds(), cond)
+						_ = pipe.Process(work, cmds[j])
 					}
-					cmds[j] = redis.NewIntCmd(work, "pexpire", ch.key, ttl.Milliseconds(), cond)
-					_ = pipe.Process(work, cmds[j])
-				}
-				_, _ = pipe.Exec(work)
-				for _, cmd := range cmds {
-					if err := cmd.Err(); err != nil {
-						return fmt.Errorf("pexpire: %w", explainCommandErr(err, "PEXPIRE"))
+					_, _ = pipe.Exec(work)
+					for _, cmd := range cmds {
+						if err := cmd.Err(); err != nil {
+							return fmt.Errorf("pexpire: %w", explainCommandErr(err, "PEXPIRE"))
+						}
+						res.Set += cmd.Val()
 					}
-					res.Set += cmd.Val()
 				}
 				report(false)
 				return nil

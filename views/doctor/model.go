@@ -194,11 +194,15 @@ func (m *Model) body(w int) []string {
 	return out
 }
 
+// nodeSuffix names the node of a check when the report covers several
+// (the masters of a cluster).
 func nodeSuffix(r *redisops.DoctorReport, c redisops.DoctorCheck) string {
-	if c.Node == r.Server {
-		return ""
+	for _, o := range r.Checks {
+		if o.Node != c.Node {
+			return " [" + c.Node + "]"
+		}
 	}
-	return " [" + c.Node + "]"
+	return ""
 }
 
 // indent wraps a line to the width, two spaces in.

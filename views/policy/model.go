@@ -98,8 +98,9 @@ func (m *Model) Report() *redisops.AuditReport { return m.report }
 func (m *Model) Fixing() bool     { return m.fixSeq != 0 }
 func (m *Model) Confirming() bool { return m.confirm.Active() }
 
-// Interrupt implements views.Interrupter: Ctrl-C cancels a running audit
-// first (it changes nothing, but its partial report is worth a look).
+// Interrupt implements views.Interrupter: Ctrl-C first cancels a running
+// fix (between batches; its outcome still reaches the audit log) or audit
+// (its partial report is worth a look); a second Ctrl-C quits.
 func (m *Model) Interrupt() (tea.Cmd, bool) {
 	if m.fixCancel != nil {
 		m.fixCancel()
