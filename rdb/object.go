@@ -395,7 +395,13 @@ func (p *objectParser) stream(t byte) (Object, error) {
 		if n, err := listpackEntries(lp.data, nil); err != nil || n == 0 {
 			return Object{}, fmt.Errorf("stream node %d: %w", i, errListpack)
 		}
-		o.Memory += p.m.alloc(lp.n)
+		if i == lps-1 {
+			// XADD allocates the tail node's listpack at stream-node-max-bytes
+			// (4096 by default) up front; earlier nodes are shrunk to fit.
+			o.Memory += p.m.alloc(max(lp.n, streamTailPrealloc))
+		} else {
+			o.Memory += p.m.alloc(lp.n)
+		}
 	}
 	lengths := func(what string, n int) error {
 		for range n {

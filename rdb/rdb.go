@@ -52,6 +52,9 @@ type Entry struct {
 // Options shape a walk.
 type Options struct {
 	Sizes SizeModel
+	// Aux, when set, gets each AUX field as it is read (they precede the
+	// keys: ctime, redis-ver, ...), bounded and escaped.
+	Aux func(name, value string)
 }
 
 // Opcodes of the RDB format.
@@ -155,8 +158,12 @@ func walk(r *reader, o Options, info *Info, fn func(*Entry) error) error {
 			if err != nil {
 				return fmt.Errorf("aux field %s: %w", name, err)
 			}
+			value := safeAux(v)
 			if len(info.Aux) < maxAuxFields {
-				info.Aux[name] = safeAux(v)
+				info.Aux[name] = value
+			}
+			if o.Aux != nil {
+				o.Aux(name, value)
 			}
 		case opSelectDB:
 			n, err := r.plainLength("select db")

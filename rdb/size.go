@@ -30,6 +30,8 @@ const (
 	sizeStreamID      = 16
 	sizeRaxNode       = 4
 	embstrLimit       = 44
+	// streamTailPrealloc is STREAM_LISTPACK_MAX_PRE_ALLOCATE.
+	streamTailPrealloc = 4096
 )
 
 func (m SizeModel) quantum() int {
