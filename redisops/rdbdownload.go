@@ -67,6 +67,9 @@ func (c *Client) DownloadRDB(ctx context.Context, path string, progress func(rec
 	opts := c.nodes[0].Options()
 	conn, err := dialRaw(ctx, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return RDBDownload{}, fmt.Errorf("rdb download: %w", ctx.Err())
+		}
 		return RDBDownload{}, c.scrub(explainConnError(err, c.Addr, c.TLS, opts.Username))
 	}
 	defer conn.Close()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -287,7 +288,13 @@ func TestDownloadRDBCancel(t *testing.T) {
 		_, err := c.DownloadRDB(ctx, filepath.Join(dir, "x.rdb"), nil)
 		done <- err
 	}()
-	// The server waits 5 s before a diskless transfer, sending newlines.
+	// The server waits 5 s before a diskless transfer, sending newlines:
+	// cancel once it lists the waiting replica.
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer raw.Close()
+	for !strings.Contains(raw.Info(context.Background(), "replication").Val(), "slave0:") {
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	err := <-done
 	require.Error(t, err)
