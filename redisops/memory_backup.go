@@ -79,7 +79,10 @@ type backupBreakdown struct {
 	dbs     map[int]int64 // keys per database
 	expired int64         // keys expired before the file was written
 	source  string        // what the file is, for the notes
-	last    time.Time
+	// layoutNote warns when the file's server lays memory out unlike the
+	// model.
+	layoutNote string
+	last       time.Time
 }
 
 // add counts one key; every 1024 keys it checks ctx and reports progress.
@@ -124,6 +127,9 @@ func (b *backupBreakdown) fromRDB(r io.Reader) error {
 	b.source = fmt.Sprintf("RDB %d", info.Version)
 	if s := info.Server(); s != "" {
 		b.source += " from " + s
+	}
+	if v := info.Aux["valkey-ver"]; v != "" && !strings.HasPrefix(v, "7.") {
+		b.layoutNote = "the file comes from valkey " + v + ": sizes follow Redis 7's memory layout; Valkey 8 and later lay keys out differently (the key inside the value object; a new hash table in 8.1), so its own MEMORY USAGE differs"
 	}
 	return err
 }
@@ -191,6 +197,9 @@ func (b *backupBreakdown) report() *MemoryReport {
 		quantum = 16
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("offline: read from the file (%s), nothing sent to a server; bytes emulate MEMORY USAGE SAMPLES 0 of Redis 7 with jemalloc's %d-byte quantum", b.source, quantum))
+	if b.layoutNote != "" {
+		r.Notes = append(r.Notes, b.layoutNote)
+	}
 	if len(b.dbs) > 1 {
 		dbs := make([]int, 0, len(b.dbs))
 		for db := range b.dbs {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/coldcopy/cachedeck/internal/rdbfixture"
 	"github.com/coldcopy/cachedeck/internal/redistest"
+	"github.com/coldcopy/cachedeck/rdb"
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
@@ -165,4 +167,27 @@ func TestMemoryFromBackupRefusesOtherFilesAndCancels(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Cancelled)
 	assert.Less(t, r.ScannedKeys, int64(5000))
+}
+
+func TestMemoryFromBackupWarnsAboutValkeyLayout(t *testing.T) {
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	f := []byte("REDIS0011")
+	f = append(f, 0xfa)
+	f = append(f, str("valkey-ver")...)
+	f = append(f, str("8.0.2")...)
+	f = append(f, 0x00)
+	f = append(f, str("lead:1")...)
+	f = append(f, str("value")...)
+	f = append(f, 0xff)
+	sum := rdb.CRC64(f)
+	for i := range 8 {
+		f = append(f, byte(sum>>(8*i)))
+	}
+	path := filepath.Join(t.TempDir(), "valkey.rdb")
+	require.NoError(t, os.WriteFile(path, f, 0o600))
+	r, err := redisops.MemoryFromBackup(context.Background(), path, redisops.MemoryOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), r.ScannedKeys)
+	assert.Contains(t, r.Notes[0], "RDB 11 from valkey 8.0.2")
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "Valkey 8 and later lay keys out differently")
 }
