@@ -117,6 +117,18 @@ func TestDownloadRDBOverTLSWithPassword(t *testing.T) {
 	assert.Len(t, downloadKeys(t, path), 100)
 }
 
+func TestDownloadRDBWithRequirepassOnly(t *testing.T) {
+	srv := redistest.Restricted(t)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr, Password: srv.DefaultPassword})
+	defer raw.Close()
+	require.NoError(t, raw.Set(context.Background(), "k", "v", 0).Err())
+	// The default user, by password alone (AUTH <password>).
+	c := connect(t, redisops.ConnOptions{URL: srv.URL(), Password: srv.DefaultPassword})
+	d, err := c.DownloadRDB(context.Background(), filepath.Join(t.TempDir(), "x.rdb"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), d.Info.Keys)
+}
+
 func TestDownloadRDBRefusals(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ACL user without the replication permission", func(t *testing.T) {

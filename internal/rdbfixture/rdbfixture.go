@@ -94,6 +94,9 @@ func Fill(tb testing.TB, rdb *redis.Client) []Key {
 	must(rdb.XAdd(ctx, &redis.XAddArgs{Stream: "stream:empty", Values: []any{"a", "b"}}).Err())
 	must(rdb.XTrimMaxLen(ctx, "stream:empty", 0).Err())
 
+	// A function library: RDB files carry it in an opcode of its own.
+	must(rdb.FunctionLoad(ctx, "#!lua name=fixturelib\nredis.register_function('fixture_one', function(keys, args) return 1 end)").Err())
+
 	db1 := redis.NewClient(&redis.Options{Addr: rdb.Options().Addr, DB: 1, Username: rdb.Options().Username, Password: rdb.Options().Password, TLSConfig: rdb.Options().TLSConfig})
 	defer db1.Close()
 	must(db1.Set(ctx, "other:db", "in db 1", 0).Err())
