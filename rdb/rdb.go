@@ -300,7 +300,7 @@ func ParseDump(payload []byte, m SizeModel) (Object, error) {
 	if crc != 0 && crc != CRC64(payload[:len(payload)-8]) {
 		return Object{}, fmt.Errorf("DUMP payload: %w", ErrChecksum)
 	}
-	r := newReader(&sliceReader{p: body[1:]})
+	r := newBytesReader(body[1:])
 	p := &objectParser{r: r, m: m, version: version}
 	obj, err := p.parse(body[0])
 	if err != nil {
@@ -310,18 +310,6 @@ func ParseDump(payload []byte, m SizeModel) (Object, error) {
 		return Object{}, errors.New("DUMP payload: bytes left over after the value")
 	}
 	return obj, nil
-}
-
-// sliceReader is bytes.Reader without its extra methods.
-type sliceReader struct{ p []byte }
-
-func (s *sliceReader) Read(b []byte) (int, error) {
-	if len(s.p) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(b, s.p)
-	s.p = s.p[n:]
-	return n, nil
 }
 
 func allDigits(p []byte) bool {

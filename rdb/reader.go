@@ -43,6 +43,12 @@ func newReader(src io.Reader) *reader {
 	return &reader{src: src, buf: make([]byte, bufSize)}
 }
 
+// newBytesReader reads p in place (a DUMP payload): no buffer, no copy;
+// p is never written to.
+func newBytesReader(p []byte) *reader {
+	return &reader{buf: p, end: len(p)}
+}
+
 // offset is the number of bytes consumed.
 func (r *reader) offset() int64 { return r.base + int64(r.pos) }
 
@@ -59,6 +65,9 @@ func (r *reader) sum() uint64 {
 func (r *reader) fill(n int) error {
 	if r.end-r.pos >= n {
 		return nil
+	}
+	if r.src == nil {
+		return io.ErrUnexpectedEOF // a bytes reader has it all already
 	}
 	r.sum()
 	copy(r.buf, r.buf[r.pos:r.end])

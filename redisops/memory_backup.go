@@ -140,25 +140,30 @@ func (b *backupBreakdown) fromLogical(r io.Reader) error {
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<30) // a DUMP of a big key is one long line
 	line := 0
 	var k memKey
+	var keyBuf, payload []byte // reused: one line at a time
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		var rec BackupRecord
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return fmt.Errorf("line %d: not a JSON backup record", line)
+		rec, ok := quickRecord(raw)
+		if !ok {
+			var full BackupRecord
+			if err := json.Unmarshal(raw, &full); err != nil {
+				return fmt.Errorf("line %d: not a JSON backup record", line)
+			}
+			rec = lineRecord{key: []byte(full.KeyB64), dump: []byte(full.DumpB64), ttlMs: full.TTLMs}
 		}
-		if rec.KeyB64 == "" && rec.DumpB64 == "" {
+		if len(rec.key) == 0 && len(rec.dump) == 0 {
 			continue // a header or trailer line, not a key
 		}
-		key, err := base64.StdEncoding.DecodeString(rec.KeyB64) // "" is the empty key
-		if err != nil {
+		var err error
+		if keyBuf, err = decodeB64(keyBuf, rec.key); err != nil { // "" is the empty key
 			return fmt.Errorf("line %d: key_b64 is not base64", line)
 		}
-		payload, err := base64.StdEncoding.DecodeString(rec.DumpB64)
-		if err != nil || rec.DumpB64 == "" {
+		key := keyBuf
+		if payload, err = decodeB64(payload, rec.dump); err != nil || len(rec.dump) == 0 {
 			return fmt.Errorf("line %d: dump_b64 is missing or not base64", line)
 		}
 		obj, err := rdb.ParseDump(payload, b.sizes)
@@ -168,8 +173,8 @@ func (b *backupBreakdown) fromLogical(r io.Reader) error {
 		b.dbs[0]++
 		k = memKey{key: string(key), typ: obj.Type, length: obj.Length, ttl: -1,
 			bytes: obj.Memory + b.sizes.KeyOverhead(int64(len(key)))}
-		if rec.TTLMs >= 0 {
-			k.ttl = max(1, rec.TTLMs)
+		if rec.ttlMs >= 0 {
+			k.ttl = max(1, rec.ttlMs)
 		}
 		if err := b.add(&k); err != nil {
 			return err
@@ -179,6 +184,68 @@ func (b *backupBreakdown) fromLogical(r io.Reader) error {
 		return fmt.Errorf("read: %w", err)
 	}
 	return nil
+}
+
+// lineRecord is a BackupRecord's fields still in base64, pointing into the
+// line.
+type lineRecord struct {
+	key, dump []byte
+	ttlMs     int64
+}
+
+// quickRecord reads a line as BackupRecord's encoder writes it (fields in
+// order, base64 needing no escapes) without reflection or copies; ok is
+// false for any other shape, which encoding/json then reads.
+func quickRecord(line []byte) (rec lineRecord, ok bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"key_b64":"`))
+	if !ok {
+		return rec, false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return rec, false
+	}
+	rec.key, rest = rest[:i], rest[i+1:]
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"ttl_ms":`)); !ok {
+		return rec, false
+	}
+	i = bytes.IndexByte(rest, ',')
+	if i < 0 {
+		return rec, false
+	}
+	ttl, err := strconv.ParseInt(string(rest[:i]), 10, 64)
+	if err != nil {
+		return rec, false
+	}
+	rec.ttlMs, rest = ttl, rest[i:]
+	if after, found := bytes.CutPrefix(rest, []byte(`,"saved_ms":`)); found {
+		if i = bytes.IndexByte(after, ','); i < 0 {
+			return rec, false
+		}
+		if _, err := strconv.ParseInt(string(after[:i]), 10, 64); err != nil {
+			return rec, false
+		}
+		rest = after[i:]
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"dump_b64":"`)); !ok {
+		return rec, false
+	}
+	i = bytes.IndexByte(rest, '"')
+	if i < 0 || string(rest[i:]) != `"}` {
+		return rec, false
+	}
+	rec.dump = rest[:i]
+	return rec, true
+}
+
+// decodeB64 decodes src into buf's storage.
+func decodeB64(buf, src []byte) ([]byte, error) {
+	n := base64.StdEncoding.DecodedLen(len(src))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	m, err := base64.StdEncoding.Decode(buf[:n], src)
+	return buf[:m], err
 }
 
 func safeKeyText(k []byte) string {
