@@ -379,7 +379,8 @@ func (p *objectParser) stream(t byte) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
-	o := Object{Type: "stream", Encoding: "stream", Memory: sizeRobj + sizeStream + radix(lps)}
+	o := Object{Type: "stream", Encoding: "stream", Memory: sizeRobj + sizeStream}
+	var ids []streamID // the keys of one radix tree at a time
 	for i := int64(0); i < lps; i++ {
 		key, err := r.string(MaxString)
 		if err != nil {
@@ -388,6 +389,7 @@ func (p *objectParser) stream(t byte) (Object, error) {
 		if key.n != sizeStreamID {
 			return Object{}, fmt.Errorf("stream node %d: key of %d bytes, not a stream ID", i, key.n)
 		}
+		ids = append(ids, streamID(key.data))
 		lp, err := r.string(MaxString)
 		if err != nil {
 			return Object{}, fmt.Errorf("stream node %d: %w", i, err)
@@ -403,6 +405,7 @@ func (p *objectParser) stream(t byte) (Object, error) {
 			o.Memory += p.m.alloc(lp.n)
 		}
 	}
+	o.Memory += radix(ids)
 	lengths := func(what string, n int) error {
 		for range n {
 			if _, err := r.plainLength(what); err != nil {
@@ -431,26 +434,32 @@ func (p *objectParser) stream(t byte) (Object, error) {
 		if _, err := r.string(0); err != nil {
 			return Object{}, fmt.Errorf("stream group %d: %w", g, err)
 		}
-		ids := 2
+		idFields := 2
 		if t >= typeStreamListpack2 {
-			ids++ // entries read
+			idFields++ // entries read
 		}
-		if err := lengths("stream group id", ids); err != nil {
+		if err := lengths("stream group id", idFields); err != nil {
 			return Object{}, err
 		}
 		pel, err := r.count("stream group pending")
 		if err != nil {
 			return Object{}, err
 		}
+		ids = ids[:0]
 		for range pel {
-			if err := r.skip(16 + 8); err != nil { // raw ID, delivery time
+			id, err := r.small(16) // raw ID
+			if err != nil {
+				return Object{}, err
+			}
+			ids = append(ids, streamID(id))
+			if err := r.skip(8); err != nil { // delivery time
 				return Object{}, err
 			}
 			if _, err := r.plainLength("delivery count"); err != nil {
 				return Object{}, err
 			}
 		}
-		o.Memory += sizeStreamCG + radix(pel) + sizeStreamNACK*pel
+		o.Memory += sizeStreamCG + radix(ids) + sizeStreamNACK*pel
 		consumers, err := r.count("stream consumers")
 		if err != nil {
 			return Object{}, err
@@ -471,10 +480,19 @@ func (p *objectParser) stream(t byte) (Object, error) {
 			if err != nil {
 				return Object{}, err
 			}
-			if err := r.skip(16 * cpel); err != nil {
-				return Object{}, err
+			ids = ids[:0]
+			for range cpel {
+				id, err := r.small(16)
+				if err != nil {
+					return Object{}, err
+				}
+				ids = append(ids, streamID(id))
 			}
-			o.Memory += sizeConsumer + name.n + radix(cpel)
+			consumer := int64(sizeConsumer)
+			if t >= typeStreamListpack3 {
+				consumer += 8 // Redis 7.2 added active_time
+			}
+			o.Memory += consumer + name.n + radix(ids)
 		}
 	}
 	return o, nil

@@ -92,7 +92,8 @@ func Walk(r io.Reader, fn func(*Entry) error) (Info, error) {
 }
 
 // WalkWith is Walk with options. Any damage is an error naming what and
-// the byte offset where it was found. Nothing is read past the checksum.
+// the byte offset where it was found, and so is anything after the
+// checksum: a file holds one RDB and nothing else.
 func WalkWith(src io.Reader, o Options, fn func(*Entry) error) (Info, error) {
 	r := newReader(src)
 	info := Info{Aux: map[string]string{}}

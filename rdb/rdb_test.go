@@ -98,8 +98,6 @@ func TestWalkRealFileEveryTypeAndEncoding(t *testing.T) {
 		switch k.Encoding {
 		case "skiplist":
 			tolerance = 0.05 // node levels are random
-		case "stream":
-			tolerance = 0.35 // the radix tree's node count is not in the file
 		case "hashtable":
 			// A live dict can be left half rehashed (both bucket arrays
 			// allocated) until its next writes; a loaded one never is.

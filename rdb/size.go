@@ -1,6 +1,10 @@
 package rdb
 
-import "math/bits"
+import (
+	"bytes"
+	"math/bits"
+	"slices"
+)
 
 // SizeModel emulates what MEMORY USAGE answers for a key once the server
 // has loaded it (Redis 7.0's objectComputeSize with SAMPLES 0, plus the key
@@ -26,7 +30,7 @@ const (
 	sizeStream        = 80
 	sizeStreamCG      = 40
 	sizeStreamNACK    = 24
-	sizeConsumer      = 32
+	sizeConsumer      = 24
 	sizeStreamID      = 16
 	sizeRaxNode       = 4
 	embstrLimit       = 44
@@ -125,10 +129,44 @@ func (m SizeModel) zslNode() float64 {
 	return e
 }
 
-// radix is streamRadixTreeMemoryUsage for a tree of elements entries; the
-// file does not say how many nodes the tree has, so it takes one per
-// element and one for the root.
-func radix(elements int64) int64 {
-	nodes := elements + 1
-	return elements*sizeStreamID + nodes*sizeRaxNode + nodes*8*30
+// streamID is a stream ID as radix trees key it: 16 bytes, big endian.
+type streamID [16]byte
+
+// radix is streamRadixTreeMemoryUsage for a tree holding ids: 16 bytes an
+// element plus a fixed 244 bytes a node.
+func radix(ids []streamID) int64 {
+	slices.SortFunc(ids, func(a, b streamID) int { return bytes.Compare(a[:], b[:]) })
+	nodes := int64(1) // an empty tree has its root
+	if len(ids) > 0 {
+		nodes = raxNodes(ids, 0)
+	}
+	return int64(len(ids))*sizeStreamID + nodes*(sizeRaxNode+8*30)
+}
+
+// raxNodes counts the nodes of the rax under a node at depth whose keys
+// (sorted) are ids: a compressed node for a run they all share, a
+// branching node where they part, an empty node where a key ends. Only
+// deletions make a real tree differ from this, by a few nodes.
+func raxNodes(ids []streamID, depth int) int64 {
+	if depth == len(streamID{}) {
+		return 1
+	}
+	first, last := &ids[0], &ids[len(ids)-1]
+	shared := 0
+	for depth+shared < len(first) && first[depth+shared] == last[depth+shared] {
+		shared++
+	}
+	if shared > 0 {
+		return 1 + raxNodes(ids, depth+shared)
+	}
+	n := int64(1)
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j][depth] == ids[i][depth] {
+			j++
+		}
+		n += raxNodes(ids[i:j], depth+1)
+		i = j
+	}
+	return n
 }
