@@ -47,9 +47,12 @@ lint:
 
 # Short fuzzing pass over every decoder (FUZZTIME per target).
 FUZZTIME ?= 20s
+FUZZPKGS ?= ./decode/ ./rdb/
 fuzz:
-	@for f in $$($(GO) test -list 'Fuzz.*' ./decode/ | grep ^Fuzz); do \
-		echo "== $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./decode/ || exit 1; \
+	@for p in $(FUZZPKGS); do \
+		for f in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+			echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$p || exit 1; \
+		done; \
 	done
 
 clean:

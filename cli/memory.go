@@ -38,7 +38,8 @@ type memoryJSON struct {
 	VanishedKeys   int64               `json:"vanished_keys"`
 	DurationMs     int64               `json:"duration_ms"`
 	Cancelled      bool                `json:"cancelled"`
-	Governor       *memoryGovernorJSON `json:"governor"` // null when --budget 0
+	Governor       *memoryGovernorJSON `json:"governor"`              // null when --budget 0
+	FromBackup     string              `json:"from_backup,omitempty"` // --from-backup: the file read
 	Notes          []string            `json:"notes,omitempty"`
 }
 
@@ -77,15 +78,22 @@ func (a *app) memoryCmd() *cobra.Command {
 		asJSON      bool
 		estimateTTL bool
 		maxRows     int
+		fromBackup  string
+		quantum     int
 	)
 	cmd := &cobra.Command{
-		Use:   "memory [--depth N] [--exact | --sample F] [--top N] [--json] [--budget D]",
+		Use:   "memory [--depth N] [--exact | --sample F | --from-backup FILE] [--top N] [--json] [--budget D]",
 		Short: "Memory per namespace and the biggest keys (MEMORY USAGE over a sample, or every key with --exact)",
 		Long: `memory walks the keyspace with SCAN and measures keys with MEMORY USAGE, TYPE and
 PTTL in pipelines. By default 1% of the keys (chosen by a hash of the key, so the same keys every
 run) are measured and bytes per namespace are estimates; key counts and keys without TTL are
 exact. --exact measures every key. The walk is paced so that the server's PING p99 stays under
---budget (0 turns pacing off).`,
+--budget (0 turns pacing off).
+
+--from-backup FILE computes the exact breakdown from an RDB file (cachedeck backup --download,
+redis-cli --rdb, a dump.rdb) or a logical backup, locally: nothing is sent to any server. Bytes
+emulate MEMORY USAGE SAMPLES 0 of Redis 7; --alloc-quantum 16 matches a redis-server linked to a
+distribution's shared jemalloc (Debian's package), 8 (default) Redis's and Valkey's own builds.`,
 		Args: exactArgs(0, "no arguments"),
 	}
 	f := cmd.Flags()
@@ -99,7 +107,26 @@ exact. --exact measures every key. The walk is paced so that the server's PING p
 	f.BoolVar(&estimateTTL, "estimate-ttl", false, "sampled mode: estimate keys without TTL from the sample too (about twice as fast)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.IntVar(&maxRows, "rows", 50, "text output: namespaces listed (0: all); --json lists all")
+	f.StringVar(&fromBackup, "from-backup", "", "compute the breakdown from an RDB or logical backup file, offline")
+	f.IntVar(&quantum, "alloc-quantum", 8, "--from-backup: jemalloc quantum of the server emulated, 8 or 16")
 	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+		if fromBackup != "" {
+			for _, name := range []string{"exact", "sample", "samples", "budget", "estimate-ttl"} {
+				if cmd.Flags().Changed(name) {
+					return usagef("--%s does not apply to --from-backup: every key of the file is counted, offline", name)
+				}
+			}
+			if quantum != 8 && quantum != 16 {
+				return usagef("--alloc-quantum is 8 (Redis's and Valkey's own builds) or 16 (a distribution's shared jemalloc)")
+			}
+			if opts.Depth < 1 || opts.Top < 1 || maxRows < 0 || opts.Delimiter == "" {
+				return usagef("--depth and --top must be 1 or more, --rows 0 or more, --delimiter not empty")
+			}
+			return a.memoryFromBackup(cmd, fromBackup, opts, quantum, asJSON, maxRows)
+		}
+		if cmd.Flags().Changed("alloc-quantum") {
+			return usagef("--alloc-quantum applies to --from-backup only")
+		}
 		if opts.Exact && cmd.Flags().Changed("sample") {
 			return usagef("--exact and --sample are exclusive: --exact measures every key")
 		}
@@ -162,6 +189,40 @@ exact. --exact measures every key. The walk is paced so that the server's PING p
 		return nil
 	})
 	return cmd
+}
+
+// memoryFromBackup is `memory --from-backup`: no connection is opened.
+func (a *app) memoryFromBackup(cmd *cobra.Command, path string, opts redisops.MemoryOptions, quantum int, asJSON bool, maxRows int) error {
+	opts.SizeQuantum = quantum
+	progress := a.progressLine()
+	if progress != nil {
+		opts.Progress = func(p redisops.MemoryProgress) {
+			progress(fmt.Sprintf("memory: %s keys read from %s, %s", views.Commas(p.Scanned), decode.DisplayKey(path), p.Elapsed.Round(100*time.Millisecond)))
+		}
+	}
+	r, err := redisops.MemoryFromBackup(cmd.Context(), path, opts)
+	if progress != nil {
+		progress("")
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := toMemoryJSON(r, nil)
+		out.FromBackup = path
+		enc := json.NewEncoder(a.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else if err := writeMemoryText(a.stdout, r, nil, maxRows); err != nil {
+		return err
+	}
+	if r.Cancelled {
+		return fmt.Errorf("interrupted: the report covers the first %s keys of the file", views.Commas(r.ScannedKeys))
+	}
+	return nil
 }
 
 func totalText(n int64) string {

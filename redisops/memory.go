@@ -49,6 +49,10 @@ type MemoryOptions struct {
 	SampleTTL bool
 	// Count is the SCAN COUNT hint (default DefaultScanCount).
 	Count int64
+	// SizeQuantum is for MemoryFromBackup: the jemalloc quantum of the
+	// server the sizes are emulated for (see rdb.SizeModel): 8 (default)
+	// for Redis's and Valkey's own builds, 16 for Debian's redis-server.
+	SizeQuantum int
 }
 
 // Memory breakdown defaults.
@@ -630,48 +634,53 @@ func (a *memAgg) add(b *memBatch) {
 		if !a.seen.add(k.key) {
 			continue // SCAN returned it before
 		}
-		if k.vanished {
-			a.vanished++
-			continue
-		}
-		ns := a.ns[k.prefix]
-		if ns == nil {
-			if len(a.ns) < a.o.MaxNamespaces {
-				p := strings.Clone(k.prefix)
-				ns = &memNS{prefix: p, types: map[string]int64{}}
-				a.ns[p] = ns
-			} else {
-				if a.other == nil {
-					a.other = &memNS{prefix: OtherNamespace, other: true, types: map[string]int64{}}
-				}
-				ns = a.other
+		a.addKey(k)
+	}
+}
+
+// addKey counts one key met for the first time.
+func (a *memAgg) addKey(k *memKey) {
+	if k.vanished {
+		a.vanished++
+		return
+	}
+	ns := a.ns[k.prefix]
+	if ns == nil {
+		if len(a.ns) < a.o.MaxNamespaces {
+			p := strings.Clone(k.prefix)
+			ns = &memNS{prefix: p, types: map[string]int64{}}
+			a.ns[p] = ns
+		} else {
+			if a.other == nil {
+				a.other = &memNS{prefix: OtherNamespace, other: true, types: map[string]int64{}}
 			}
+			ns = a.other
 		}
-		ns.keys++
-		a.scanned++
-		if k.ttlKnown {
-			ns.ttlKnown++
-			if k.ttl == -1 {
-				ns.noTTL++
-			}
-		}
-		if !k.measured {
-			continue
-		}
-		a.measured++
-		ns.measured++
-		ns.measuredBytes += k.bytes
-		ns.types[k.typ]++
+	}
+	ns.keys++
+	a.scanned++
+	if k.ttlKnown {
+		ns.ttlKnown++
 		if k.ttl == -1 {
-			ns.measuredNoTTL++
+			ns.noTTL++
 		}
-		if a.byBytes.wants(KeyUsage{Key: k.key, Bytes: k.bytes}) {
-			a.byBytes.push(KeyUsage{Key: strings.Clone(k.key), Type: k.typ, Bytes: k.bytes, Length: k.length})
-		}
-		if k.typ != "string" && k.length >= 0 {
-			if u := (KeyUsage{Key: k.key, Length: k.length}); a.byLength.wants(u) {
-				a.byLength.push(KeyUsage{Key: strings.Clone(k.key), Type: k.typ, Bytes: k.bytes, Length: k.length})
-			}
+	}
+	if !k.measured {
+		return
+	}
+	a.measured++
+	ns.measured++
+	ns.measuredBytes += k.bytes
+	ns.types[k.typ]++
+	if k.ttl == -1 {
+		ns.measuredNoTTL++
+	}
+	if a.byBytes.wants(KeyUsage{Key: k.key, Bytes: k.bytes}) {
+		a.byBytes.push(KeyUsage{Key: strings.Clone(k.key), Type: k.typ, Bytes: k.bytes, Length: k.length})
+	}
+	if k.typ != "string" && k.length >= 0 {
+		if u := (KeyUsage{Key: k.key, Length: k.length}); a.byLength.wants(u) {
+			a.byLength.push(KeyUsage{Key: strings.Clone(k.key), Type: k.typ, Bytes: k.bytes, Length: k.length})
 		}
 	}
 }
