@@ -280,8 +280,10 @@ func syncRefused(command, why string) error {
 	if strings.Contains(why, "NOPERM") {
 		remedy = "the user needs the replication permission (ACL +replconf +sync, or +@admin)"
 	}
-	return fmt.Errorf("rdb download: %w: %s %s; %s; a logical backup (cachedeck backup --logical) works without it",
-		ErrSyncRefused, command, why, remedy)
+	// A *RefusedError, like BGSAVE's, so that the backup command's
+	// fallback to a logical backup (AsRefused) sees it.
+	return fmt.Errorf("rdb download: %w", &RefusedError{Command: command, Err: ErrSyncRefused,
+		Reason: fmt.Sprintf("%s; %s; a logical backup (cachedeck backup --logical) works without it", why, remedy)})
 }
 
 // header skips the keep-alive newlines and reads "$<len>" or
