@@ -47,8 +47,12 @@ func explainConnError(err error, addr string, tlsWanted bool, user string) *Conn
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	var protoErr *ProtocolError
 	msg := err.Error()
 	switch {
+	case errors.As(err, &protoErr):
+		ce.Cause = protoErr.Error()
+		ce.Remedy = protoErr.Remedy()
 	case errors.As(err, &dnsErr):
 		ce.Cause = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
 		ce.Remedy = "check the host name in --url"
@@ -162,9 +166,15 @@ func redact(msg, secret string) string {
 // established connection, for a status line.
 func Describe(err error) string {
 	var dnsErr *net.DNSError
+	var protoErr *ProtocolError
+	var readTimeout *ReadTimeoutError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &protoErr):
+		return protoErr.Error() + " (" + protoErr.Remedy() + ")"
+	case errors.As(err, &readTimeout):
+		return readTimeout.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.As(err, &dnsErr):
@@ -179,3 +189,13 @@ func Describe(err error) string {
 	}
 	return firstLine(err.Error())
 }
+
+// StepError is a failed step on an established connection, told in one
+// line: what was being done, where, and Describe's account of the cause.
+type StepError struct {
+	Step string // "scan 10.0.0.5:6379"
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Step + ": " + Describe(e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
