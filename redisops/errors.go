@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/coldcopy/cachedeck/decode"
 )
 
 // ErrNoSuchKey is returned by Inspect for a key that does not exist.
@@ -48,11 +50,19 @@ func explainConnError(err error, addr string, tlsWanted bool, user string) *Conn
 	var hostnameErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
 	var protoErr *ProtocolError
+	var readTimeout *ReadTimeoutError
 	msg := err.Error()
 	switch {
 	case errors.As(err, &protoErr):
 		ce.Cause = protoErr.Error()
 		ce.Remedy = protoErr.Remedy()
+	case errors.As(err, &readTimeout):
+		ce.Cause = "timed out: connected, but " + readTimeout.Error()
+		ce.Remedy = "the server may be paused (CLIENT PAUSE), busy or overloaded; raise --read-timeout to wait longer"
+		if readTimeout.Waited > 0 && readTimeout.Waited < readTimeout.Timeout*9/10 {
+			// The dial timeout, which bounds the whole handshake, ran out first.
+			ce.Remedy = "is this a Redis port? the server may be paused or overloaded; raise --dial-timeout on slow links"
+		}
 	case errors.As(err, &dnsErr):
 		ce.Cause = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
 		ce.Remedy = "check the host name in --url"
@@ -164,7 +174,9 @@ func redact(msg, secret string) string {
 
 // Describe is a short, password-free account of a failure on an
 // established connection, for a status line.
-func Describe(err error) string {
+func Describe(err error) string { return decode.SafeLine(describe(err)) }
+
+func describe(err error) string {
 	var dnsErr *net.DNSError
 	var protoErr *ProtocolError
 	var readTimeout *ReadTimeoutError
@@ -186,6 +198,9 @@ func Describe(err error) string {
 	}
 	if why := Refusal(err); why != "" {
 		return why
+	}
+	if hint := StateHint(err); hint != "" {
+		return firstLine(err.Error()) + " (" + hint + ")"
 	}
 	return firstLine(err.Error())
 }

@@ -1,6 +1,7 @@
 package redisops
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -92,10 +93,16 @@ func (e *ProtocolError) Remedy() string {
 // and os.ErrDeadlineExceeded with errors.Is.
 type ReadTimeoutError struct {
 	Timeout time.Duration // the read timeout in force; 0 if unknown
+	// Waited is how long the read was allowed: the read timeout, or less
+	// when the caller's deadline (the dial timeout, Ctrl-C) came first.
+	Waited time.Duration
 }
 
 func (e *ReadTimeoutError) Error() string {
-	if e.Timeout > 0 {
+	switch {
+	case e.Waited > 0 && e.Waited < e.Timeout*9/10:
+		return fmt.Sprintf("no reply within %s", e.Waited.Round(time.Millisecond))
+	case e.Timeout > 0:
 		return fmt.Sprintf("no reply within the read timeout (%s)", e.Timeout)
 	}
 	return "no reply within the read timeout"
@@ -133,6 +140,26 @@ type guardConn struct {
 	mu     sync.Mutex // go-redis reads from one goroutine; this is for Close
 	p      respParser
 	broken error
+	armed  time.Duration // how long the last read deadline allowed
+}
+
+func (g *guardConn) SetDeadline(t time.Time) error {
+	g.arm(t)
+	return g.Conn.SetDeadline(t)
+}
+
+func (g *guardConn) SetReadDeadline(t time.Time) error {
+	g.arm(t)
+	return g.Conn.SetReadDeadline(t)
+}
+
+func (g *guardConn) arm(t time.Time) {
+	g.mu.Lock()
+	g.armed = 0
+	if !t.IsZero() {
+		g.armed = time.Until(t)
+	}
+	g.mu.Unlock()
 }
 
 type guardSysConn struct {
@@ -165,7 +192,10 @@ func (g *guardConn) Read(b []byte) (int, error) {
 		}
 	}
 	if err != nil && isTimeout(err) {
-		err = &ReadTimeoutError{Timeout: g.readTimeout}
+		g.mu.Lock()
+		waited := g.armed
+		g.mu.Unlock()
+		err = &ReadTimeoutError{Timeout: g.readTimeout, Waited: waited}
 	}
 	return n, err
 }
@@ -218,9 +248,9 @@ func (p *respParser) feed(b []byte) error {
 				p.complete()
 			}
 		case p.inLine:
-			j := i
-			for j < len(b) && b[j] != '\n' {
-				j++
+			j := len(b)
+			if k := bytes.IndexByte(b[i:], '\n'); k >= 0 {
+				j = i + k
 			}
 			if len(p.line)+(j-i) > p.lim.maxLine+1 {
 				return p.broke(fmt.Sprintf("a reply line is longer than %d bytes", p.lim.maxLine))
@@ -282,8 +312,8 @@ func (p *respParser) header(typ byte, line []byte) error {
 		p.complete()
 		return nil
 	}
-	n, err := strconv.ParseInt(string(line), 10, 64)
-	if err != nil || n < -1 {
+	n, ok := parseLength(line)
+	if !ok || n < -1 {
 		return p.broke("a length is not a number: " + p.quote(line))
 	}
 	switch typ {
@@ -327,6 +357,29 @@ func (p *respParser) header(typ byte, line []byte) error {
 	}
 	p.stack = append(p.stack, respAggregate{left: n, attr: typ == '|'})
 	return nil
+}
+
+// parseLength parses a RESP length: an optional minus and up to 18
+// digits (no overflow possible), without allocating.
+func parseLength(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // complete records that one value ended, closing the aggregates it ends.
