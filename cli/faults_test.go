@@ -303,3 +303,107 @@ func TestPatternsAsArguments(t *testing.T) {
 	assert.Equal(t, 30.0, got["deleted"])
 	assert.EqualValues(t, 5, rdb.DBSize(context.Background()).Val())
 }
+
+// TestExactMemoryAcrossARestartFails: redis-server killed and restarted
+// in the middle of an exact memory breakdown: the sums would be wrong, so
+// the run fails in one line instead of printing them.
+func TestExactMemoryAcrossARestartFails(t *testing.T) {
+	cleanEnv(t)
+	srv := redistest.Standalone(t, "enable-debug-command yes")
+	rdb := client(t, srv.URL())
+	populate(t, rdb, "mem", 200_000)
+
+	watch := client(t, srv.URL())
+	r := newRestartOnce(t, srv)
+	stop := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			// MEMORY USAGE calls under way: the breakdown is measuring.
+			if info, err := watch.Info(context.Background(), "commandstats").Result(); err == nil && strings.Contains(info, "cmdstat_memory|usage:calls=") {
+				r.trigger()
+				return
+			}
+		}
+	}()
+	code, stdout, stderr := run(t, "memory", "--exact", "--url", srv.URL())
+	close(stop)
+	<-watchDone
+	select {
+	case <-r.done:
+	default:
+		t.Fatal("the breakdown ended before the server could be restarted")
+	}
+	assert.Equal(t, 1, code, stderr)
+	oneErrorLine(t, stderr)
+	assert.Regexp(t, `restarted during the memory breakdown|connection refused|connection closed`, stderr)
+	assert.Empty(t, stdout, "no figures from a walk that crossed a restart")
+	t.Logf("stderr: %s", stderr)
+}
+
+// TestRestoreAcrossARestartKeepsExactCounts: redis-server killed (its AOF
+// fsynced on every write) and restarted in the middle of a restore. The
+// run ends with one line or completes; either way the counts say exactly
+// what is on the restarted server, and the audit pair agrees.
+func TestRestoreAcrossARestartKeepsExactCounts(t *testing.T) {
+	auditPath := opsEnv(t)
+	srv := redistest.Standalone(t, "appendonly yes", "appendfsync always")
+	rdb := client(t, srv.URL())
+	ctx := context.Background()
+	const total = 30_000
+	fillTemp(t, rdb, "temp:", total)
+	backup := t.TempDir() + "/temp.ndjson"
+	code, _, stderr := run(t, "invalidate", "temp:*", "--yes", "--backup", backup, "--url", srv.URL())
+	require.Equal(t, 0, code, stderr)
+	require.Zero(t, rdb.DBSize(ctx).Val())
+
+	watch := client(t, srv.URL())
+	r := newRestartOnce(t, srv)
+	stop := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if n, err := watch.DBSize(ctx).Result(); err == nil && n > total/3 {
+				r.trigger()
+				return
+			}
+		}
+	}()
+	code, stdout, stderr := run(t, "restore", backup, "--yes", "--json", "--url", srv.URL())
+	close(stop)
+	<-watchDone
+	select {
+	case <-r.done:
+	default:
+		t.Fatal("the restore ended before the server could be restarted")
+	}
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got), "JSON only on stdout: %q", stdout)
+	onServer := rdb.DBSize(ctx).Val()
+	t.Logf("exit %d, %s, %d keys on the restarted server; stderr %q", code, strings.TrimSpace(stdout), onServer, stderr)
+	assert.EqualValues(t, onServer, got["restored"], "restored is exactly what the restarted server holds")
+	if code != 0 {
+		assert.Equal(t, 1, code)
+		oneErrorLine(t, stderr)
+	} else {
+		assert.EqualValues(t, total, onServer)
+	}
+	entries, err := audit.ReadTail(auditPath, 2)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, "restore", entries[1].Action)
+	assert.Equal(t, audit.Attempted, entries[0].Outcome)
+	assert.EqualValues(t, onServer, entries[1].Restored)
+}

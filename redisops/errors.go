@@ -59,10 +59,6 @@ func explainConnError(err error, addr string, tlsWanted bool, user string) *Conn
 	case errors.As(err, &readTimeout):
 		ce.Cause = "timed out: connected, but " + readTimeout.Error()
 		ce.Remedy = "the server may be paused (CLIENT PAUSE), busy or overloaded; raise --read-timeout to wait longer"
-		if readTimeout.Waited > 0 && readTimeout.Waited < readTimeout.Timeout*9/10 {
-			// The dial timeout, which bounds the whole handshake, ran out first.
-			ce.Remedy = "is this a Redis port? the server may be paused or overloaded; raise --dial-timeout on slow links"
-		}
 	case errors.As(err, &dnsErr):
 		ce.Cause = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
 		ce.Remedy = "check the host name in --url"

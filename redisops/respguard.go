@@ -92,20 +92,11 @@ func (e *ProtocolError) Remedy() string {
 // caller sees it at once and decides. It matches context.DeadlineExceeded
 // and os.ErrDeadlineExceeded with errors.Is.
 type ReadTimeoutError struct {
-	Timeout time.Duration // the read timeout in force; 0 if unknown
-	// Waited is how long the read was allowed: the read timeout, or less
-	// when the caller's deadline (the dial timeout, Ctrl-C) came first.
-	Waited time.Duration
+	Timeout time.Duration // the read timeout in force
 }
 
 func (e *ReadTimeoutError) Error() string {
-	switch {
-	case e.Waited > 0 && e.Waited < e.Timeout*9/10:
-		return fmt.Sprintf("no reply within %s", e.Waited.Round(time.Millisecond))
-	case e.Timeout > 0:
-		return fmt.Sprintf("no reply within the read timeout (%s)", e.Timeout)
-	}
-	return "no reply within the read timeout"
+	return fmt.Sprintf("no reply within the read timeout (%s)", e.Timeout)
 }
 
 func (e *ReadTimeoutError) Is(target error) bool {
@@ -195,7 +186,14 @@ func (g *guardConn) Read(b []byte) (int, error) {
 		g.mu.Lock()
 		waited := g.armed
 		g.mu.Unlock()
-		err = &ReadTimeoutError{Timeout: g.readTimeout, Waited: waited}
+		// Only the read timeout itself becomes a ReadTimeoutError. A shorter
+		// deadline is the caller's context (the dial timeout, a run's
+		// deadline): go-redis then returns the context's own error, which
+		// is what the caller checks for, and resends nothing, the context
+		// being over.
+		if waited >= g.readTimeout*9/10 {
+			err = &ReadTimeoutError{Timeout: g.readTimeout}
+		}
 	}
 	return n, err
 }

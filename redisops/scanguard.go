@@ -168,3 +168,35 @@ func (c *Client) walkStable(ctx context.Context, what string, walk func(ctx cont
 		before = after
 	}
 }
+
+// SlotsMovedError: cluster slots moved during a one-pass walk.
+type SlotsMovedError struct{ What string }
+
+func (e *SlotsMovedError) Error() string {
+	return "cluster slots moved during the " + e.What + " (a resharding or failover): its figures may miss or double-count keys; run it again"
+}
+
+// Unchanged runs fn, one walk over the keyspace that cannot simply be run
+// again (it sums what it sees, like the exact memory breakdown), and fails
+// when a node restarted or cluster slots moved meanwhile: its result would
+// be wrong without saying so.
+func (c *Client) Unchanged(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	before, err := c.scanState(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx); err != nil || ctx.Err() != nil {
+		return err // an interrupted walk is reported as such by the caller
+	}
+	after, err := c.scanState(ctx)
+	if err != nil {
+		return err
+	}
+	if addr := restarted(before, after); addr != "" {
+		return &ServerRestartedError{Addr: addr, What: what}
+	}
+	if c.cluster != nil && !sameSlots(before, after) {
+		return &SlotsMovedError{What: what}
+	}
+	return nil
+}
