@@ -183,6 +183,9 @@ func (e *SlotsMovedError) Error() string {
 func (c *Client) Unchanged(ctx context.Context, what string, fn func(ctx context.Context) error) error {
 	before, err := c.scanState(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fn(ctx) // interrupted: fn reports it in its own way
+		}
 		return err
 	}
 	if err := fn(ctx); err != nil || ctx.Err() != nil {
