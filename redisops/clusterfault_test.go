@@ -191,3 +191,45 @@ func TestScanAndInvalidateAcrossAFailover(t *testing.T) {
 		return left == 0
 	}, 10*time.Second, 50*time.Millisecond, "nothing left on any node")
 }
+
+// TestInvalidateFollowsASK: a slot half migrated (MIGRATING on its owner,
+// IMPORTING on the target, some keys moved): the UNLINKs of the moved
+// keys go to the owner, which answers ASK; they are followed, and every
+// key is deleted and counted once.
+func TestInvalidateFollowsASK(t *testing.T) {
+	cl := redistest.Cluster(t, 3)
+	c := connect(t, redisops.ConnOptions{URL: "redis://" + cl.Nodes[0].Addr})
+	ctx := context.Background()
+	// 40 keys in one slot (a hash tag), plus ordinary keys elsewhere.
+	slot := int(c.Redis().ClusterKeySlot(ctx, "{ask}").Val())
+	owner := slot * 3 / 16384 // StartCluster splits the slots evenly in order
+	target := (owner + 1) % 3
+	src, dst := nodeClient(t, cl.Nodes[owner].Addr), nodeClient(t, cl.Nodes[target].Addr)
+	pipe := c.Redis().Pipeline()
+	for i := range 40 {
+		pipe.Set(ctx, "ask:{ask}:"+strconv.Itoa(i), "v", 0)
+	}
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+	fillCluster(t, c, 1000)
+
+	srcID := src.ClusterMyID(ctx).Val()
+	dstID := dst.ClusterMyID(ctx).Val()
+	require.NoError(t, dst.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", srcID).Err())
+	require.NoError(t, src.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dstID).Err())
+	keys, err := src.ClusterGetKeysInSlot(ctx, slot, 20).Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 20)
+	args := []any{"MIGRATE", "127.0.0.1", cl.Nodes[target].Port, "", 0, 5000, "KEYS"}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	require.NoError(t, src.Do(ctx, args...).Err())
+
+	res, err := c.Invalidate(ctx, redisops.InvalidateOptions{Patterns: []string{"ask:*"}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 40, res.Matched)
+	assert.EqualValues(t, 40, res.Deleted, "the moved keys were deleted through ASK")
+	assert.Zero(t, src.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot).Val())
+	assert.Zero(t, dst.Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", slot).Val())
+}
