@@ -15,6 +15,11 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	}
 	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is still missing: apt-get install redis-server"; exit 1; }
+	@test -x /usr/sbin/sshd || { \
+		echo "installing openssh-server (Debian package: the console is tested over a real ssh -t session)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; \
+	}
+	@test -x /usr/sbin/sshd || { echo "sshd is still missing: apt-get install openssh-server"; exit 1; }
 	@command -v hexdump >/dev/null 2>&1 || { \
 		echo "installing hexdump (Debian bsdextrautils: the decoder's hex dump is checked against it)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdextrautils >/dev/null; \

@@ -29,6 +29,7 @@ type connFlags struct {
 	tlsKey        string
 	tlsSkipVerify bool
 	dialTimeout   time.Duration
+	readTimeout   time.Duration
 	readOnly      bool
 	auditLog      string
 	do            doFlags
@@ -48,6 +49,7 @@ func (f *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tlsKey, "tls-key", "", "client private key (PEM)")
 	fs.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "INSECURE: do not verify the server certificate")
 	fs.DurationVar(&f.dialTimeout, "dial-timeout", 5*time.Second, "give up connecting after this long")
+	fs.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "give up on a reply after this long; the command is then reported, never resent blindly")
 	fs.BoolVar(&f.readOnly, "read-only", false, "never change anything on the server")
 	fs.StringVar(&f.auditLog, "audit-log", "", "append the record of every mutation to this file (default "+audit.DefaultPath()+")")
 	f.do.register(fs)
@@ -97,7 +99,10 @@ func (f *connFlags) resolve(stderr io.Writer) (*session, error) {
 	}
 
 	s := &session{profileName: name, readOnly: f.readOnly || prof.ReadOnly, production: prof.Production, profile: prof}
-	o := redisops.ConnOptions{DB: -1, DialTimeout: f.dialTimeout}
+	if f.dialTimeout <= 0 || f.readTimeout <= 0 {
+		return nil, usagef("--dial-timeout and --read-timeout must be positive")
+	}
+	o := redisops.ConnOptions{DB: -1, DialTimeout: f.dialTimeout, ReadTimeout: f.readTimeout}
 	o.URL = firstNonEmpty(f.url, prof.URL, envURL, redisops.DefaultURL)
 	o.User = firstNonEmpty(f.user, prof.User)
 	o.TLSCA = firstNonEmpty(f.tlsCA, prof.TLSCA)

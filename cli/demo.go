@@ -41,7 +41,7 @@ func (a *app) demoCmd() *cobra.Command {
 			return fmt.Errorf("demo: %w", err)
 		}
 		defer c.Close()
-		if err := seedInto(ctx, c, opts, a.stderr); err != nil {
+		if err := seedInto(ctx, c, opts, a.stderr, a.stderrIsTerminal()); err != nil {
 			return err
 		}
 		if isTerminal() {

@@ -39,7 +39,7 @@ func (a *app) invalidateCmd() *cobra.Command {
 	var rate int
 	var budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "invalidate --pattern P... | --recipe R --arg k=v... [--dry-run] [--yes] [--rate N] [--budget D] [--backup FILE] [--json]",
+		Use:   "invalidate PATTERN... | --recipe R --arg k=v... [--dry-run] [--yes] [--rate N] [--budget D] [--backup FILE] [--json]",
 		Short: "Delete the keys matching glob patterns (SCAN + pipelined UNLINK), previewed, confirmed and audited",
 		Long: `invalidate previews the keys the patterns match (exact count, a sample,
 counts per namespace, a bytes estimate), asks for the pattern to be typed
@@ -48,11 +48,12 @@ UNLINK on every master, paced by --rate and by the latency governor
 (--budget). Glob escapes (\*, \?, \[) are honoured. --backup FILE saves
 every key (DUMP and remaining TTL) before deleting it; 'cachedeck restore
 FILE' puts them back. Ctrl-C stops within one batch and reports the exact
-number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
-		Args: exactArgs(0, "no arguments"),
+number deleted. Patterns are arguments ('cachedeck invalidate "temp:*"') or
+--pattern flags; quote them so the shell does not expand them. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
+		Args: cobra.ArbitraryArgs,
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&patterns, "pattern", nil, "glob pattern (repeatable)")
+	f.StringArrayVar(&patterns, "pattern", nil, "glob pattern (repeatable; patterns may also be given as arguments)")
 	f.StringVar(&recipe, "recipe", "", "the app's invalidation recipe: "+strings.Join(redisops.RecipeNames(), ", "))
 	f.StringArrayVar(&recipeArgs, "arg", nil, "recipe argument k=v (ws, lead, campaign, integration)")
 	f.BoolVar(&dryRun, "dry-run", false, "preview only: delete nothing")
@@ -60,8 +61,9 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 	f.IntVar(&rate, "rate", 0, "at most N keys per second (0: unpaced)")
 	f.DurationVar(&budget, "budget", redisops.DefaultGovernorBudget, "p99 latency budget of the load governor (0: off)")
 	f.StringVar(&backup, "backup", "", "write every key (DUMP + TTL, NDJSON) to FILE before deleting it")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON (the preview goes to stderr)")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON, alone on stdout (the preview goes to stderr when it is a terminal)")
+	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
+		patterns = append(patterns, args...)
 		if recipe != "" {
 			args := map[string]string{}
 			for _, kv := range recipeArgs {
@@ -80,7 +82,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			return usagef("--arg goes with --recipe")
 		}
 		if len(patterns) == 0 {
-			return usagef("give at least one --pattern or a --recipe")
+			return usagef("give at least one pattern (cachedeck invalidate 'temp:*') or a --recipe")
 		}
 		if slices.Contains(patterns, "") {
 			return usagef("--pattern must not be empty")
@@ -97,9 +99,14 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			return err
 		}
 		defer c.Close()
+		// With --json, stdout holds the JSON alone; the human preview goes
+		// to stderr when someone reads it there (or is asked to confirm).
 		pw := a.stdout
 		if asJSON {
-			pw = a.stderr
+			pw = io.Discard
+			if a.stderrIsTerminal() || (!yes && !dryRun) {
+				pw = a.stderr
+			}
 		}
 		// The governor paces the preview's walk as well as the run.
 		var gov *redisops.Governor
@@ -152,7 +159,7 @@ number deleted. Recipes: ` + strings.Join(redisops.RecipeNames(), ", ") + `.`,
 			}
 			return fmt.Errorf("%w: nothing was deleted", err)
 		}
-		if !asJSON && stdinIsTerminal() {
+		if a.stderrIsTerminal() {
 			total := prev.Matched
 			o.Progress = func(p redisops.InvalidateProgress) {
 				writeProgress(a.stderr, p, total)

@@ -58,7 +58,7 @@ func TestInvalidateJSONAndAudit(t *testing.T) {
 	assert.Equal(t, true, got["dry_run"])
 	assert.Equal(t, 1501.0, got["matched"])
 	assert.Equal(t, 0.0, got["deleted"])
-	assert.Contains(t, stderr, "matched: 1501 keys", "the preview goes to stderr in JSON mode")
+	assert.Empty(t, stderr, "with --json and no terminal, stdout holds the JSON and stderr nothing")
 	assert.EqualValues(t, 1511, rdb.DBSize(ctx).Val())
 	_, err := os.Stat(auditPath)
 	assert.ErrorIs(t, err, os.ErrNotExist)
@@ -146,7 +146,7 @@ func TestInvalidateRecipeBackupRestore(t *testing.T) {
 	var rr map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rr))
 	assert.Equal(t, map[string]any{"dry_run": true, "records": 4.0, "to_restore": 4.0, "exist_now": 0.0, "expired": 0.0}, rr)
-	assert.Contains(t, stderr, "4 keys in the backup: 4 to restore")
+	assert.Empty(t, stderr, "the human preview goes to stderr only when it is a terminal")
 	assert.EqualValues(t, 2, rdb.DBSize(ctx).Val(), "a dry run writes nothing")
 
 	code, out, stderr = run(t, "restore", backup, "--yes", "--json", "--url", srv.URL())

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -168,7 +169,14 @@ distribution's shared jemalloc (Debian's package), 8 (default) Redis's and Valke
 				progress(line)
 			}
 		}
-		r, err := c.MemoryBreakdown(ctx, opts)
+		// A restart or a slot move during the walk would leave the sums
+		// wrong without a word: Unchanged turns it into a failure.
+		var r *redisops.MemoryReport
+		err = c.Unchanged(ctx, "memory breakdown", func(ctx context.Context) error {
+			var err error
+			r, err = c.MemoryBreakdown(ctx, opts)
+			return err
+		})
 		if progress != nil {
 			progress("")
 		}

@@ -60,9 +60,14 @@ read-only mode, and is written to the audit log.`,
 			}
 			return err
 		}
+		// With --json, stdout holds the JSON alone; the human preview goes
+		// to stderr when someone reads it there (or is asked to confirm).
 		pw := a.stdout
 		if asJSON {
-			pw = a.stderr
+			pw = io.Discard
+			if a.stderrIsTerminal() || (!yes && !dryRun) {
+				pw = a.stderr
+			}
 		}
 		writeRestorePreview(pw, prev, replace)
 		if dryRun {
@@ -105,7 +110,7 @@ read-only mode, and is written to the audit log.`,
 			defer g.Stop()
 			o.Governor = g
 		}
-		if !asJSON && stdinIsTerminal() {
+		if a.stderrIsTerminal() {
 			o.Progress = func(r redisops.RestoreResult) {
 				fmt.Fprintf(a.stderr, "\rrestored %d, skipped %d, expired %d of %d   ", r.Restored, r.Skipped, r.Expired, prev.Records)
 			}

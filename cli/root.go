@@ -9,9 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/coldcopy/cachedeck/decode"
+	"github.com/coldcopy/cachedeck/redisops"
 )
 
 // Exit codes: the contract runbooks rely on.
@@ -48,16 +52,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // MainContext is Main with the caller's context: cancelling it is Ctrl-C.
 func MainContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	safeOut := newSafeWriter(stdout)
+	a := &app{stdout: safeOut, stderr: stderr}
 	root := a.rootCmd()
 	root.SetArgs(args)
-	root.SetOut(stdout)
+	root.SetOut(safeOut)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if ferr := safeOut.Flush(); err == nil {
+		err = ferr
+	}
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(stderr, "cachedeck: "+err.Error())
+	fmt.Fprintln(stderr, "cachedeck: "+errorLine(err))
 	var ue usageError
 	if errors.As(err, &ue) || !a.ranCommand {
 		return ExitUsage
@@ -122,4 +130,15 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// errorLine is err as the one line the operator reads: the server's state
+// explained when the error is about it (OOM, BUSY, LOADING, …), and any
+// control character or line break from a server's error string escaped.
+func errorLine(err error) string {
+	msg := err.Error()
+	if hint := redisops.StateHint(err); hint != "" && !strings.Contains(msg, hint) {
+		msg += " (" + hint + ")"
+	}
+	return decode.SafeLine(msg)
 }

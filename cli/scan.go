@@ -23,9 +23,18 @@ func (a *app) scanCmd() *cobra.Command {
 	var opts redisops.ScanOptions
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "scan [--match P] [--type T] [--count N] [--limit N] [--json]",
+		Use:   "scan [PATTERN | --match P] [--type T] [--count N] [--limit N] [--json]",
 		Short: "List keys with SCAN (never KEYS): one per line, or NDJSON with type and TTL",
-		Args:  exactArgs(0, "no arguments"),
+		Long: `scan lists keys with SCAN (never KEYS), every key once. The pattern is an
+argument or --match: cachedeck scan 'lead:*' (quote it so the shell does not
+expand it). A server that restarts during the walk, or cluster slots that keep
+moving, make the scan fail (exit 1): its list would be incomplete.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("scan takes one pattern (got %d arguments: quote the pattern so the shell does not expand it)", len(args))
+			}
+			return nil
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Match, "match", "", "glob pattern, matched by the server (SCAN MATCH)")
@@ -33,7 +42,13 @@ func (a *app) scanCmd() *cobra.Command {
 	f.Int64Var(&opts.Count, "count", redisops.DefaultScanCount, "SCAN COUNT hint per call")
 	f.IntVar(&opts.Limit, "limit", 0, "stop after N keys (0: all)")
 	f.BoolVar(&asJSON, "json", false, "NDJSON: key, key_b64, type, ttl_ms per line")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			if opts.Match != "" {
+				return usagef("give the pattern as an argument or as --match, not both")
+			}
+			opts.Match = args[0]
+		}
 		if opts.Count <= 0 || opts.Limit < 0 {
 			return usagef("--count must be positive and --limit 0 or more")
 		}

@@ -38,22 +38,28 @@ func (a *app) seedCmd() *cobra.Command {
 		if s.readOnly {
 			return errors.New("read-only mode: seed writes data, so it is not run (drop --read-only or use another profile)")
 		}
-		return seedInto(cmd.Context(), c, opts, a.stderr)
+		return seedInto(cmd.Context(), c, opts, a.stderr, a.stderrIsTerminal())
 	})
 	return cmd
 }
 
-func seedInto(ctx context.Context, c *redisops.Client, opts seed.Options, progress io.Writer) error {
+// seedInto seeds and reports to w; the running count only when showProgress
+// (a terminal: a log file gets no \r-rewritten lines).
+func seedInto(ctx context.Context, c *redisops.Client, opts seed.Options, progress io.Writer, showProgress bool) error {
 	start := time.Now()
 	last := time.Time{}
-	opts.Progress = func(done, total int) {
-		if time.Since(last) > 500*time.Millisecond || done == total {
-			last = time.Now()
-			fmt.Fprintf(progress, "\rseeding: %d/%d keys", done, total)
+	if showProgress {
+		opts.Progress = func(done, total int) {
+			if time.Since(last) > 500*time.Millisecond || done == total {
+				last = time.Now()
+				fmt.Fprintf(progress, "\rseeding: %d/%d keys", done, total)
+			}
 		}
 	}
 	sum, err := seed.Seed(ctx, c.Redis(), opts)
-	fmt.Fprintln(progress)
+	if opts.Progress != nil {
+		fmt.Fprintln(progress)
+	}
 	if errors.Is(err, seed.ErrNotEmpty) {
 		return fmt.Errorf("%s: the database is not empty; seed refuses to mix demo keys into real data (use --force to do it anyway)", c.Addr)
 	}

@@ -233,9 +233,14 @@ func clientOptions(o ConnOptions) (*redis.Options, error) {
 			return nil, err
 		}
 	}
-	if opts.Network != "unix" {
-		opts.Dialer = dialer(opts.DialTimeout, opts.TLSConfig)
+	// Every connection go-redis makes passes through the RESP guard: a
+	// hostile or wrong server fails a command in one line instead of
+	// exhausting memory (respguard.go).
+	dial := dialer(opts.DialTimeout, opts.TLSConfig)
+	if opts.Network == "unix" {
+		dial = unixDialer(opts.DialTimeout)
 	}
+	opts.Dialer = guardDialer(dial, opts.ReadTimeout)
 	// One quick retry of a failed dial: enough for a blip, short enough that
 	// "connection refused" comes back at once.
 	opts.DialerRetries = 2

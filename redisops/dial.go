@@ -48,3 +48,12 @@ func dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx context.Context
 		return tc, nil
 	}
 }
+
+// unixDialer dials a unix socket (go-redis's own default, made explicit so
+// the connection can be guarded).
+func unixDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := &net.Dialer{Timeout: timeout}
+		return d.DialContext(ctx, network, addr)
+	}
+}

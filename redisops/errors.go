@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/coldcopy/cachedeck/decode"
 )
 
 // ErrNoSuchKey is returned by Inspect for a key that does not exist.
@@ -47,8 +49,16 @@ func explainConnError(err error, addr string, tlsWanted bool, user string) *Conn
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostnameErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	var protoErr *ProtocolError
+	var readTimeout *ReadTimeoutError
 	msg := err.Error()
 	switch {
+	case errors.As(err, &protoErr):
+		ce.Cause = protoErr.Error()
+		ce.Remedy = protoErr.Remedy()
+	case errors.As(err, &readTimeout):
+		ce.Cause = "timed out: connected, but " + readTimeout.Error()
+		ce.Remedy = "the server may be paused (CLIENT PAUSE), busy or overloaded; raise --read-timeout to wait longer"
 	case errors.As(err, &dnsErr):
 		ce.Cause = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
 		ce.Remedy = "check the host name in --url"
@@ -160,11 +170,19 @@ func redact(msg, secret string) string {
 
 // Describe is a short, password-free account of a failure on an
 // established connection, for a status line.
-func Describe(err error) string {
+func Describe(err error) string { return decode.SafeLine(describe(err)) }
+
+func describe(err error) string {
 	var dnsErr *net.DNSError
+	var protoErr *ProtocolError
+	var readTimeout *ReadTimeoutError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &protoErr):
+		return protoErr.Error() + " (" + protoErr.Remedy() + ")"
+	case errors.As(err, &readTimeout):
+		return readTimeout.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.As(err, &dnsErr):
@@ -177,5 +195,18 @@ func Describe(err error) string {
 	if why := Refusal(err); why != "" {
 		return why
 	}
+	if hint := StateHint(err); hint != "" {
+		return firstLine(err.Error()) + " (" + hint + ")"
+	}
 	return firstLine(err.Error())
 }
+
+// StepError is a failed step on an established connection, told in one
+// line: what was being done, where, and Describe's account of the cause.
+type StepError struct {
+	Step string // "scan 10.0.0.5:6379"
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Step + ": " + Describe(e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }

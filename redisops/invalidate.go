@@ -362,7 +362,10 @@ func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, uncon
 		}
 	}
 	var refused error
-	for attempt := 0; ; attempt++ {
+	// unsure[i]: an earlier UNLINK of groups[i] may have run (its reply was
+	// lost), so keys it no longer finds may be ours.
+	unsure := make([]bool, len(groups))
+	for attempt, waits := 0, 0; ; {
 		pipe := c.rdb.Pipeline()
 		cmds := make([]*onceIntCmd, len(groups))
 		for i, g := range groups {
@@ -375,23 +378,39 @@ func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, uncon
 			_ = pipe.Process(ctx, cmds[i])
 		}
 		_, _ = pipe.Exec(ctx)
-		var lost [][]string
+		var lost, again [][]string
+		var againUnsure []bool
 		var lostErr error
 		for i, cmd := range cmds {
 			switch err := cmd.Err(); {
 			case err == nil:
 				deleted += cmd.Val()
-				if attempt > 0 {
+				if unsure[i] {
 					gone := int64(len(groups[i])) - cmd.Val()
 					deleted += gone
 					unconfirmed += gone
 				}
 			case replyLost(err):
 				lost, lostErr = append(lost, groups[i]), err
+			case notRunYet(err):
+				// Not run now (a restarted server loading its data): sent
+				// again after a pause; an earlier attempt's fate stays open.
+				again, againUnsure, lostErr = append(again, groups[i]), append(againUnsure, unsure[i]), err
 			case refused == nil:
 				refused = err
 			}
 		}
+		if len(lost) > 0 {
+			attempt++
+		} else if len(again) > 0 {
+			waits++
+		}
+		nextUnsure := make([]bool, len(lost), len(lost)+len(again))
+		for i := range nextUnsure {
+			nextUnsure[i] = true
+		}
+		unsure = append(nextUnsure, againUnsure...)
+		lost = append(lost, again...)
 		// A refusal stops the run, but only after the lost groups are
 		// settled: their keys may be gone and must be counted.
 		if len(lost) == 0 {
@@ -400,14 +419,14 @@ func (c *Client) unlinkBatch(ctx context.Context, keys []string) (deleted, uncon
 			}
 			return deleted, unconfirmed, nil
 		}
-		if attempt == maxResends {
+		if attempt > maxResends || waits > maxWaits {
 			n := 0
 			for _, g := range lost {
 				n += len(g)
 			}
-			return deleted, unconfirmed, fmt.Errorf("unlink: %w: the replies for %d keys were lost, so whether they were deleted is unknown (run again to finish)", lostErr, n)
+			return deleted, unconfirmed, fmt.Errorf("unlink: %w: the replies for %d keys were lost or deferred, so whether they were deleted is unknown (run again to finish)", lostErr, n)
 		}
-		if err := resendPause(ctx, attempt+1); err != nil {
+		if err := resendPause(ctx, max(attempt, min(waits, 10))); err != nil {
 			return deleted, unconfirmed, err
 		}
 		groups = lost

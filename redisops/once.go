@@ -91,3 +91,26 @@ func resendPause(ctx context.Context, attempt int) error {
 		return ctx.Err()
 	}
 }
+
+// notRunYet reports whether err is a reply saying the server did not run
+// the command because of a passing state: loading its dataset after a
+// restart, busy with a script, a slot in migration, a replica cut off. The
+// command can be sent again after a pause, and a reply of this kind to a
+// resent command leaves its first attempt's fate as unknown as before.
+func notRunYet(err error) bool {
+	if err == nil || replyLost(err) {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"LOADING ", "BUSY ", "TRYAGAIN ", "MASTERDOWN "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxWaits bounds the pauses for a server that is not running commands
+// yet (notRunYet): with resendPause's growing pauses capped at 1 s, about
+// half a minute, long enough for a cache to reload after a restart.
+const maxWaits = 30

@@ -276,7 +276,10 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, o RestoreOptions) (Re
 // times): one that then finds its key (BUSYKEY) counts as restored and
 // unconfirmed. With REPLACE a resend is harmless.
 func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace bool, res *RestoreResult) (refused, err error) {
-	for attempt := 0; len(items) > 0; attempt++ {
+	// unsure[i]: an earlier RESTORE of items[i] may have run (its reply was
+	// lost), so a BUSYKEY now may be our own key.
+	unsure := make([]bool, len(items))
+	for attempt, waits := 0, 0; len(items) > 0; {
 		pipe := c.rdb.Pipeline()
 		cmds := make([]*onceStatusCmd, len(items))
 		for i, it := range items {
@@ -288,7 +291,8 @@ func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace 
 			_ = pipe.Process(ctx, cmds[i])
 		}
 		_, _ = pipe.Exec(ctx)
-		var lost []restoreItem
+		var lost, again []restoreItem
+		var againUnsure []bool
 		var lostErr error
 		for i, cmd := range cmds {
 			switch err := cmd.Err(); {
@@ -296,7 +300,10 @@ func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace 
 				res.Restored++
 			case replyLost(err):
 				lost, lostErr = append(lost, items[i]), err
-			case strings.HasPrefix(err.Error(), "BUSYKEY") && attempt > 0:
+			case notRunYet(err):
+				// Not run now; an earlier attempt's fate stays unknown.
+				again, againUnsure, lostErr = append(again, items[i]), append(againUnsure, unsure[i]), err
+			case strings.HasPrefix(err.Error(), "BUSYKEY") && unsure[i]:
 				res.Restored++
 				res.Unconfirmed++
 			case strings.HasPrefix(err.Error(), "BUSYKEY"):
@@ -308,16 +315,26 @@ func (c *Client) restoreBatch(ctx context.Context, items []restoreItem, replace 
 				}
 			}
 		}
-		if len(lost) > 0 && attempt == maxResends {
-			res.Failed += int64(len(lost))
-			return refused, fmt.Errorf("restore: %w: the replies for %d keys were lost, so whether they were restored is unknown (run again: keys that exist are skipped)", lostErr, len(lost))
-		}
 		if len(lost) > 0 {
-			if err := resendPause(ctx, attempt+1); err != nil {
+			attempt++
+		} else if len(again) > 0 {
+			waits++
+		}
+		pending := append(lost, again...)
+		if len(pending) > 0 && (attempt > maxResends || waits > maxWaits) {
+			res.Failed += int64(len(pending))
+			return refused, fmt.Errorf("restore: %w: the replies for %d keys were lost or deferred, so whether they were restored is unknown (run again: keys that exist are skipped)", lostErr, len(pending))
+		}
+		if len(pending) > 0 {
+			if err := resendPause(ctx, max(attempt, min(waits, 10))); err != nil {
 				return refused, err
 			}
 		}
-		items = lost
+		unsure = make([]bool, len(lost), len(pending))
+		for i := range unsure {
+			unsure[i] = true
+		}
+		items, unsure = pending, append(unsure, againUnsure...)
 	}
 	return refused, nil
 }

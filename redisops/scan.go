@@ -49,6 +49,9 @@ type ScanResult struct {
 	Duplicates int  // keys SCAN returned more than once, dropped
 	Calls      int  // SCAN round trips over all nodes
 	Complete   bool // every node was walked to cursor 0
+	// Passes is how many times the keyspace was walked: more than one when
+	// cluster slots moved during a walk (see walkStable).
+	Passes int
 }
 
 // ErrStopScan can be returned by a consumer to end a scan early without error.
@@ -70,7 +73,7 @@ func (c *Client) Scan(ctx context.Context, opts ScanOptions, onBatch func([]Scan
 	defer cancel()
 
 	out := make(chan nodeBatch, 4)
-	var calls atomic.Int64
+	var calls, passes atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
 	fail := func(err error) {
@@ -78,9 +81,12 @@ func (c *Client) Scan(ctx context.Context, opts ScanOptions, onBatch func([]Scan
 	}
 	go func() {
 		defer close(out)
-		err := c.ForEachNode(ctx, func(ctx context.Context, node *redis.Client) error {
-			return scanNode(ctx, node, opts, out, &calls)
+		n, err := c.walkStable(ctx, "scan", func(ctx context.Context) error {
+			return c.ForEachNode(ctx, func(ctx context.Context, node *redis.Client) error {
+				return scanNode(ctx, node, opts, out, &calls)
+			})
 		})
+		passes.Store(int64(n))
 		if err != nil && ctx.Err() == nil {
 			fail(err)
 		}
@@ -126,6 +132,7 @@ func (c *Client) Scan(ctx context.Context, opts ScanOptions, onBatch func([]Scan
 		}
 	}
 	res.Calls = int(calls.Load())
+	res.Passes = int(passes.Load())
 	if firstErr != nil {
 		return res, firstErr
 	}
@@ -174,7 +181,7 @@ func walk(ctx context.Context, node *redis.Client, opts ScanOptions, raw chan<- 
 		}
 		calls.Add(1)
 		if err != nil {
-			return fmt.Errorf("scan %s: %w", node.Options().Addr, explainCommandErr(err, "SCAN"))
+			return &StepError{Step: "scan " + node.Options().Addr, Err: explainCommandErr(err, "SCAN")}
 		}
 		if len(keys) > 0 {
 			batch := make([]ScannedKey, len(keys))

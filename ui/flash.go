@@ -5,6 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/views"
 )
 
@@ -28,7 +29,8 @@ type flashExpiredMsg struct{ id int }
 // flash outlives the timer of an older one.
 func (f *flash) set(level views.FlashLevel, text string) tea.Cmd {
 	f.id++
-	f.level, f.text = level, text
+	// Flash texts quote server replies and keys: never raw on the terminal.
+	f.level, f.text = level, decode.SafeLine(text)
 	id := f.id
 	return tea.Tick(flashTTL[level], func(time.Time) tea.Msg { return flashExpiredMsg{id: id} })
 }

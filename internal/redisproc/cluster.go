@@ -19,7 +19,8 @@ const totalSlots = 16384
 
 // Cluster is a Redis Cluster of masters without replicas.
 type Cluster struct {
-	Nodes []*Server
+	Nodes    []*Server
+	Replicas []*Server // StartClusterWithReplicas only
 }
 
 // StartCluster runs masters redis-servers as one cluster: the 16384 slots are
@@ -118,9 +119,10 @@ func (c *Cluster) Stop() error {
 	if c == nil {
 		return nil
 	}
-	errs := make([]error, len(c.Nodes))
+	all := append(append([]*Server{}, c.Nodes...), c.Replicas...)
+	errs := make([]error, len(all))
 	var wg sync.WaitGroup
-	for i, s := range c.Nodes {
+	for i, s := range all {
 		wg.Go(func() { errs[i] = s.Stop() })
 	}
 	wg.Wait()

@@ -67,3 +67,25 @@ func start(t testing.TB, cfg redisproc.Config) *redisproc.Server {
 	})
 	return s
 }
+
+// ClusterWithReplicas runs masters masters with replicas replicas each
+// (Replicas[i] follows Nodes[i % masters]), links up, and stops it when the
+// test ends: for failover tests.
+func ClusterWithReplicas(t testing.TB, masters, replicas int) *redisproc.Cluster {
+	t.Helper()
+	c, err := redisproc.StartClusterWithReplicas(t.Context(), masters, replicas)
+	if err != nil {
+		t.Fatalf("redistest: start cluster of %d+%d: %v", masters, masters*replicas, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, s := range append(append([]*redisproc.Server{}, c.Nodes...), c.Replicas...) {
+				t.Logf("redistest: node %s:\n%s", s.Addr, s.LogTail(20))
+			}
+		}
+		if err := c.Stop(); err != nil {
+			t.Errorf("redistest: stop cluster: %v", err)
+		}
+	})
+	return c
+}

@@ -47,7 +47,7 @@ func (m *Model) View() string {
 func unavailable(err error) string {
 	var op *redisops.OpError
 	if errors.As(err, &op) {
-		return "unavailable: " + op.Error()
+		return "unavailable: " + decode.SafeLine(op.Error())
 	}
 	return "unavailable: " + redisops.Describe(err)
 }
@@ -166,7 +166,7 @@ func (m *Model) statusLine() string {
 	}
 	line := s.Dim.Render(strings.Join(parts, " · "))
 	if m.err != nil && len(m.list) > 0 {
-		line = s.Warning.Render("some nodes failed: "+m.err.Error()) + s.Dim.Render(" · ") + line
+		line = s.Warning.Render("some nodes failed: "+decode.SafeLine(m.err.Error())) + s.Dim.Render(" · ") + line
 	}
 	return line
 }

@@ -171,7 +171,7 @@ func (m *Model) ttlInputKey(k tea.KeyPressMsg) tea.Cmd {
 	case tea.KeyEnter:
 		d, err := ParseTTL(string(m.ed.input))
 		if err != nil {
-			m.ed.inErr = err.Error()
+			m.ed.inErr = decode.SafeLine(err.Error())
 			return nil
 		}
 		m.ed.inputTTL = false

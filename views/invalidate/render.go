@@ -165,7 +165,7 @@ func (m *Model) resultLines(w int) []string {
 	var line string
 	switch {
 	case r == nil:
-		line = s.FlashErr.Render("nothing deleted: " + m.runErr.Error())
+		line = s.FlashErr.Render("nothing deleted: " + decode.SafeLine(m.runErr.Error()))
 	case m.runErr != nil:
 		line = s.FlashErr.Render(fmt.Sprintf("failed: %s keys deleted (exact)%s: %s", views.Commas(r.Deleted), unconfirmedNote(r.Unconfirmed), redisops.Describe(m.runErr)))
 	case r.Cancelled:

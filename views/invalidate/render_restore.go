@@ -92,7 +92,7 @@ func (m *Model) restoreResultLine() string {
 	r := f.result
 	switch {
 	case r == nil:
-		return s.FlashErr.Render("nothing restored: " + f.runErr.Error())
+		return s.FlashErr.Render("nothing restored: " + decode.SafeLine(f.runErr.Error()))
 	case f.runErr != nil:
 		return s.FlashErr.Render("restore failed: " + restoreCounts(*r) + ": " + redisops.Describe(f.runErr))
 	case r.Cancelled:

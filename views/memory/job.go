@@ -47,7 +47,14 @@ func (j *memJob) run(ctx context.Context, c *redisops.Client, pane uint64, o red
 	// The first progress report comes after 100 ms of work: say at once
 	// that the walk started.
 	o.Progress(redisops.MemoryProgress{Total: -1})
-	r, err := c.MemoryBreakdown(ctx, o)
+	// A restart or a slot move during the walk fails it: its sums would be
+	// wrong without a word.
+	var r *redisops.MemoryReport
+	err := c.Unchanged(ctx, "memory breakdown", func(ctx context.Context) error {
+		var err error
+		r, err = c.MemoryBreakdown(ctx, o)
+		return err
+	})
 	if r != nil && r.Duration == 0 {
 		r.Duration = time.Since(start)
 	}

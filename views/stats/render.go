@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/widgets"
@@ -77,7 +78,7 @@ func (m *Model) content(w int) []string {
 func unavailable(err error) string {
 	var op *redisops.OpError
 	if errors.As(err, &op) {
-		return "unavailable: " + op.Error()
+		return "unavailable: " + decode.SafeLine(op.Error())
 	}
 	if why := redisops.Refusal(err); why != "" {
 		return "unavailable: " + why
