@@ -113,16 +113,18 @@ func (c *Client) clusterRefusal(ctx context.Context) error {
 	return fmt.Errorf("rdb download: this is a cluster: each master sends its own RDB; download each with --url and the cluster flag off (masters: %s)", strings.Join(addrs, ", "))
 }
 
-// dialRaw opens a plain connection the way the client's pool does (TLS
-// included).
+// dialRaw opens a connection the way the client's pool does (TLS
+// included) but without the pool's RESP guard (respguard.go): an RDB
+// stream is gigabytes of binary after a "$EOF:<mark>" header, which the
+// guard rightly refuses as a reply; replStream bounds what it reads itself.
 func dialRaw(ctx context.Context, o *redis.Options) (net.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
 	defer cancel()
-	if o.Dialer != nil {
-		return o.Dialer(dctx, o.Network, o.Addr)
+	dial := dialer(o.DialTimeout, o.TLSConfig)
+	if o.Network == "unix" {
+		dial = unixDialer(o.DialTimeout)
 	}
-	d := &net.Dialer{Timeout: o.DialTimeout}
-	return d.DialContext(dctx, o.Network, o.Addr)
+	return dial(dctx, o.Network, o.Addr)
 }
 
 // replStream speaks just enough RESP to log in and ask for the RDB.
