@@ -70,7 +70,10 @@ func (o GovernorOptions) normalize() GovernorOptions {
 // is within a quarter of the budget, and shrinks by an eighth (at least
 // 1 ms) per probe once the p99 is well under budget. A PING outstanding
 // for longer than the budget also holds Wait until it is answered: a
-// server that does not answer in budget gets no more work.
+// server that does not answer in budget gets no more work. The first
+// PING of the probe connection (dial and handshake) is not a sample, and
+// a slow PING counts only when a second one sent at once is slow too (see
+// run): an idle server is not throttled by its client's hiccups.
 //
 // A Governor is safe for concurrent use. Before Start (or after Stop)
 // Wait only observes MinPause and cancellation.
