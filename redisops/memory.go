@@ -481,10 +481,11 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 // instead of three per command. The commands are go-redis's own, so
 // replies, errors and timeouts are handled exactly as by the helpers.
 type memCmdSlab struct {
-	mems  []redis.IntCmd
-	types []redis.StatusCmd
-	ttls  []redis.DurationCmd
-	args  []any
+	mems    []redis.IntCmd
+	types   []redis.StatusCmd
+	ttls    []redis.DurationCmd
+	args    []any
+	samples any // SAMPLES n, when given
 }
 
 func newMemCmdSlab(keys int) *memCmdSlab {
@@ -507,7 +508,10 @@ func (s *memCmdSlab) argv(args ...any) []any {
 func (s *memCmdSlab) memoryUsage(ctx context.Context, key any, samples []int) *redis.IntCmd {
 	var args []any
 	if len(samples) > 0 {
-		args = s.argv("memory", "usage", key, "SAMPLES", samples[0])
+		if s.samples == nil {
+			s.samples = samples[0] // boxed once a batch
+		}
+		args = s.argv("memory", "usage", key, "SAMPLES", s.samples)
 	} else {
 		args = s.argv("memory", "usage", key)
 	}
