@@ -71,9 +71,8 @@ func (o GovernorOptions) normalize() GovernorOptions {
 // 1 ms) per probe once the p99 is well under budget. A PING outstanding
 // for longer than the budget also holds Wait until it is answered: a
 // server that does not answer in budget gets no more work. The first
-// PING of the probe connection (dial and handshake) is not a sample, and
-// a slow PING counts only when a second one sent at once is slow too (see
-// run): an idle server is not throttled by its client's hiccups.
+// PING of the probe connection (dial and handshake) is not a sample (see
+// run).
 //
 // A Governor is safe for concurrent use. Before Start (or after Stop)
 // Wait only observes MinPause and cancellation.
@@ -93,9 +92,9 @@ type Governor struct {
 
 // govCounters accumulate GovernorStats.
 type govCounters struct {
-	samples, slow, unconfirmed atomic.Int64
-	waits, pausedWaits         atomic.Int64
-	paused, stalled, maxPause  atomic.Int64 // nanoseconds
+	samples, slow             atomic.Int64
+	waits, pausedWaits        atomic.Int64
+	paused, stalled, maxPause atomic.Int64 // nanoseconds
 }
 
 // GovernorStats is what a governor did since it was made: how often it
@@ -104,10 +103,7 @@ type govCounters struct {
 type GovernorStats struct {
 	Samples int64 // latency samples taken (warm-up PINGs excluded)
 	Slow    int64 // samples over budget
-	// Unconfirmed counts the slow PINGs that a second PING sent at once
-	// found within budget: hiccups not counted as slow.
-	Unconfirmed int64
-	Waits       int64 // calls to Wait or WaitNode
+	Waits   int64 // calls to Wait or WaitNode
 	// PausedWaits is how many of the Waits slept a pause; Paused their
 	// total. Stalled is the total time Waits were held by a PING
 	// outstanding for longer than the budget.
@@ -120,7 +116,7 @@ type GovernorStats struct {
 func (g *Governor) Stats() GovernorStats {
 	c := &g.stats
 	return GovernorStats{
-		Samples: c.samples.Load(), Slow: c.slow.Load(), Unconfirmed: c.unconfirmed.Load(),
+		Samples: c.samples.Load(), Slow: c.slow.Load(),
 		Waits: c.waits.Load(), PausedWaits: c.pausedWaits.Load(),
 		Paused: time.Duration(c.paused.Load()), Stalled: time.Duration(c.stalled.Load()),
 		MaxPause: time.Duration(c.maxPause.Load()),
@@ -227,20 +223,17 @@ func (g *Governor) Stop() {
 
 // run probes one node every Probe interval until ctx ends.
 //
-// Two kinds of PING do not measure the server's load, and counting them
-// throttled an idle server (a governed run took 2.5 times an unpaced one):
-//   - The first PING of a connection also dials it and says HELLO (TLS, AUTH,
-//     CLIENT SETINFO): several milliseconds on an idle server. It is a
-//     warm-up, not a sample, unless it times out (a hung server is slow
-//     however it is reached). The same after an error, when go-redis may
-//     have to dial again.
-//   - A single slow PING is often a hiccup of the client's machine (this
-//     process's garbage collector, the scheduler of a busy host), not of the
-//     server. A slow PING is confirmed by a second one sent at once, and the
-//     sample is the faster of the two: a loaded server answers both late, a
-//     hiccup delays one. The first PING still holds Wait while it is
-//     outstanding (see WaitNode), so a stalled server gets no more work
-//     meanwhile.
+// The first PING of a connection also dials it and says HELLO (TLS,
+// AUTH, CLIENT SETINFO): 10 ms and more on an idle server, and counted as
+// a sample it throttled an idle server's whole run (the window remembers
+// it for two seconds, and every slow PING meanwhile doubled the pause).
+// It is a warm-up, not a sample, unless it times out (a hung server is
+// slow however it is reached); the same after an error, when go-redis may
+// have to dial again. While outstanding it still holds Wait (see
+// WaitNode). Confirming each slow PING with a second one before counting
+// it was measured too and not adopted: it spared an idle server more
+// pauses but let an application's p99 rise under load
+// (docs/PERFORMANCE.md).
 func (g *Governor) run(ctx context.Context, n *govNode) {
 	tick := time.NewTicker(g.o.Probe)
 	defer tick.Stop()
@@ -262,19 +255,6 @@ func (g *Governor) run(ctx context.Context, n *govNode) {
 		default:
 			// A timed-out PING leaves a connection go-redis will dial again.
 			warm = res == pingAnswered
-			if d > g.o.Budget && res == pingAnswered {
-				again, res2 := g.ping(ctx, n, timeout)
-				if ctx.Err() != nil {
-					return
-				}
-				warm = res2 == pingAnswered
-				if res2 != pingFailed {
-					if again <= g.o.Budget {
-						g.stats.unconfirmed.Add(1)
-					}
-					d = min(d, again)
-				}
-			}
 			n.mu.Lock()
 			n.observe(d, g.o)
 			pause := n.pause
