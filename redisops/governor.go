@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -69,7 +70,9 @@ func (o GovernorOptions) normalize() GovernorOptions {
 // is within a quarter of the budget, and shrinks by an eighth (at least
 // 1 ms) per probe once the p99 is well under budget. A PING outstanding
 // for longer than the budget also holds Wait until it is answered: a
-// server that does not answer in budget gets no more work.
+// server that does not answer in budget gets no more work. The first
+// PING of the probe connection (dial and handshake) is not a sample (see
+// run).
 //
 // A Governor is safe for concurrent use. Before Start (or after Stop)
 // Wait only observes MinPause and cancellation.
@@ -83,6 +86,41 @@ type Governor struct {
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 	started bool
+
+	stats govCounters // kept across Stop, for reports and benchmarks
+}
+
+// govCounters accumulate GovernorStats.
+type govCounters struct {
+	samples, slow             atomic.Int64
+	waits, pausedWaits        atomic.Int64
+	paused, stalled, maxPause atomic.Int64 // nanoseconds
+}
+
+// GovernorStats is what a governor did since it was made: how often it
+// measured the server, how often the server was over budget, and how much
+// time Wait took from the work.
+type GovernorStats struct {
+	Samples int64 // latency samples taken (warm-up PINGs excluded)
+	Slow    int64 // samples over budget
+	Waits   int64 // calls to Wait or WaitNode
+	// PausedWaits is how many of the Waits slept a pause; Paused their
+	// total. Stalled is the total time Waits were held by a PING
+	// outstanding for longer than the budget.
+	PausedWaits     int64
+	Paused, Stalled time.Duration
+	MaxPause        time.Duration // the longest pause any node reached
+}
+
+// Stats reports the governor's counters; they survive Stop.
+func (g *Governor) Stats() GovernorStats {
+	c := &g.stats
+	return GovernorStats{
+		Samples: c.samples.Load(), Slow: c.slow.Load(),
+		Waits: c.waits.Load(), PausedWaits: c.pausedWaits.Load(),
+		Paused: time.Duration(c.paused.Load()), Stalled: time.Duration(c.stalled.Load()),
+		MaxPause: time.Duration(c.maxPause.Load()),
+	}
 }
 
 // govNode is one probed node: its samples and its pause.
@@ -184,43 +222,106 @@ func (g *Governor) Stop() {
 }
 
 // run probes one node every Probe interval until ctx ends.
+//
+// The first PING of a connection also dials it and says HELLO (TLS,
+// AUTH, CLIENT SETINFO): 10 ms and more on an idle server, and counted as
+// a sample it throttled an idle server's whole run (the window remembers
+// it for two seconds, and every slow PING meanwhile doubled the pause).
+// It is a warm-up, not a sample, unless it times out (a hung server is
+// slow however it is reached); the same after an error, when go-redis may
+// have to dial again. While outstanding it still holds Wait (see
+// WaitNode). Confirming each slow PING with a second one before counting
+// it was measured too and not adopted: it spared an idle server more
+// pauses but let an application's p99 rise under load
+// (docs/PERFORMANCE.md).
 func (g *Governor) run(ctx context.Context, n *govNode) {
 	tick := time.NewTicker(g.o.Probe)
 	defer tick.Stop()
 	// A hung server must still produce samples: a probe gives up after
 	// this long and counts as that slow.
 	timeout := max(time.Second, 50*g.o.Budget)
+	warm := false // the probe connection is dialled and initialised
 	for {
-		n.mu.Lock()
-		n.inflight = time.Now()
-		n.answered = make(chan struct{})
-		n.mu.Unlock()
-
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		start := time.Now()
-		var err error
-		if g.c.PingRefused {
-			// PING is denied to this user: any cheap read measures the same.
-			err = n.probe.Exists(pctx, "cachedeck:governor-probe").Err()
-		} else {
-			err = n.probe.Ping(pctx).Err()
+		d, res := g.ping(ctx, n, timeout)
+		if ctx.Err() != nil {
+			return
 		}
-		d := time.Since(start)
-		cancel()
-
-		n.mu.Lock()
-		n.inflight = time.Time{}
-		close(n.answered)
-		if ctx.Err() == nil && (err == nil || IsRefusal(err) || pctx.Err() != nil) {
-			// A refusal still took a round trip; a timeout counts as slow.
+		switch {
+		case res == pingFailed:
+			warm = false
+		case !warm && res == pingAnswered:
+			warm = true
+			continue // measure at once on the ready connection
+		default:
+			// A timed-out PING leaves a connection go-redis will dial again.
+			warm = res == pingAnswered
+			n.mu.Lock()
 			n.observe(d, g.o)
+			pause := n.pause
+			n.mu.Unlock()
+			g.counted(d, pause)
 		}
-		n.mu.Unlock()
-
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// pingResult says what one probe PING measured.
+type pingResult int
+
+const (
+	pingAnswered pingResult = iota // a reply, or a refusal: a round trip
+	pingTimedOut                   // no reply within the probe timeout: as slow as that
+	pingFailed                     // a connection error: nothing measured
+)
+
+// ping sends one probe PING (or, to a user denied PING, a cheap read),
+// marking it outstanding for WaitNode, and returns its latency.
+func (g *Governor) ping(ctx context.Context, n *govNode, timeout time.Duration) (time.Duration, pingResult) {
+	n.mu.Lock()
+	n.inflight = time.Now()
+	n.answered = make(chan struct{})
+	n.mu.Unlock()
+
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	start := time.Now()
+	var err error
+	if g.c.PingRefused {
+		// PING is denied to this user: any cheap read measures the same.
+		err = n.probe.Exists(pctx, "cachedeck:governor-probe").Err()
+	} else {
+		err = n.probe.Ping(pctx).Err()
+	}
+	d := time.Since(start)
+	timedOut := pctx.Err() != nil
+	cancel()
+
+	n.mu.Lock()
+	n.inflight = time.Time{}
+	close(n.answered)
+	n.mu.Unlock()
+	switch {
+	case err == nil || IsRefusal(err):
+		return d, pingAnswered
+	case timedOut:
+		return d, pingTimedOut
+	}
+	return d, pingFailed
+}
+
+// counted adds one sample to the stats.
+func (g *Governor) counted(d, pause time.Duration) {
+	g.stats.samples.Add(1)
+	if d > g.o.Budget {
+		g.stats.slow.Add(1)
+	}
+	for {
+		cur := g.stats.maxPause.Load()
+		if int64(pause) <= cur || g.stats.maxPause.CompareAndSwap(cur, int64(pause)) {
+			return
 		}
 	}
 }
@@ -275,6 +376,7 @@ func (g *Governor) WaitNode(ctx context.Context, addr string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	g.stats.waits.Add(1)
 	n := g.node(addr)
 	pause := g.o.MinPause
 	if n != nil {
@@ -283,9 +385,12 @@ func (g *Governor) WaitNode(ctx context.Context, addr string) error {
 		answered := n.answered
 		n.mu.Unlock()
 		if stalled {
+			start := time.Now()
 			select {
 			case <-answered:
+				g.stats.stalled.Add(int64(time.Since(start)))
 			case <-ctx.Done():
+				g.stats.stalled.Add(int64(time.Since(start)))
 				return ctx.Err()
 			}
 		}
@@ -296,6 +401,11 @@ func (g *Governor) WaitNode(ctx context.Context, addr string) error {
 	if pause <= 0 {
 		return nil
 	}
+	start := time.Now()
+	defer func() {
+		g.stats.pausedWaits.Add(1)
+		g.stats.paused.Add(int64(time.Since(start)))
+	}()
 	t := time.NewTimer(pause)
 	defer t.Stop()
 	select {

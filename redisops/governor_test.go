@@ -1,7 +1,10 @@
 package redisops
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +203,124 @@ func TestGovernorWithoutPing(t *testing.T) {
 	defer g.Stop()
 	require.Eventually(t, func() bool { n := g.Nodes(); return len(n) == 1 && n[0].Samples >= 3 }, 5*time.Second, 10*time.Millisecond)
 	assert.Positive(t, g.P99())
+}
+
+// pongDelayProxy forwards TCP connections to a server and delays chosen
+// replies: the first reply of every connection (the HELLO of go-redis's
+// handshake) by dial, and the n-th "+PONG" of a connection by slow(n).
+type pongDelayProxy struct {
+	ln     net.Listener
+	target string
+	dial   time.Duration
+	slow   func(n int) time.Duration
+}
+
+func newPongDelayProxy(t *testing.T, target string, dial time.Duration, slow func(n int) time.Duration) *pongDelayProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &pongDelayProxy{ln: ln, target: target, dial: dial, slow: slow}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(t, client)
+		}
+	}()
+	return p
+}
+
+func (p *pongDelayProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *pongDelayProxy) serve(t *testing.T, client net.Conn) {
+	defer client.Close()
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		t.Errorf("proxy: %v", err)
+		return
+	}
+	defer server.Close()
+	go func() {
+		_, _ = io.Copy(server, client)
+		_ = server.Close()
+	}()
+	buf := make([]byte, 64<<10)
+	for chunk, pongs := 0, 0; ; chunk++ {
+		n, err := server.Read(buf)
+		if n > 0 {
+			delay := time.Duration(0)
+			if chunk == 0 {
+				delay = p.dial
+			}
+			if bytes.Equal(buf[:n], []byte("+PONG\r\n")) {
+				pongs++
+				delay += p.slow(pongs)
+			}
+			time.Sleep(delay)
+			if _, err := client.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// An idle server is not throttled by the probe's own handshake: the first
+// PING of the probe's connection (which also dials and says HELLO, made
+// 3x the budget slow here) is not a latency sample. The budget is
+// generous so that a busy test machine does not count as a loaded server.
+func TestGovernorIdleServerIsNotThrottled(t *testing.T) {
+	srv := redistest.Standalone(t)
+	const budget = 100 * time.Millisecond
+	proxy := newPongDelayProxy(t, srv.Addr, 3*budget, func(int) time.Duration { return 0 })
+	c := govConnect(t, "redis://"+proxy.addr())
+	g := NewGovernor(c, GovernorOptions{Budget: budget, Probe: 10 * time.Millisecond, Window: 10})
+	g.Start(t.Context())
+	defer g.Stop()
+
+	require.Eventually(t, func() bool { return g.Stats().Samples >= 15 }, 10*time.Second, 10*time.Millisecond)
+	st := g.Stats()
+	assert.Zero(t, st.MaxPause, "never paused: %+v", st)
+	assert.Zero(t, g.Pause())
+	assert.Zero(t, st.Slow, "the slow handshake is not a slow sample: %+v", st)
+	assert.Less(t, g.P99(), budget, "the handshake's %s is not in the window", 3*budget)
+
+	// Batches go through without a pause.
+	for range 100 {
+		require.NoError(t, g.Wait(t.Context()))
+	}
+	st = g.Stats()
+	assert.Zero(t, st.PausedWaits)
+	assert.Zero(t, st.Paused)
+	assert.GreaterOrEqual(t, st.Waits, int64(100))
+}
+
+// Protection is unchanged past the handshake: a single slow PING on a warm
+// connection counts and the governor backs off one step, held while the
+// window remembers it.
+func TestGovernorSlowPingAfterWarmUpBacksOff(t *testing.T) {
+	srv := redistest.Standalone(t)
+	const budget = 100 * time.Millisecond
+	proxy := newPongDelayProxy(t, srv.Addr, 0, func(n int) time.Duration {
+		if n == 3 { // the second sample's PING (the first PONG is the warm-up)
+			return 2 * budget
+		}
+		return 0
+	})
+	c := govConnect(t, "redis://"+proxy.addr())
+	g := NewGovernor(c, GovernorOptions{Budget: budget, Probe: 10 * time.Millisecond, Window: 100})
+	g.Start(t.Context())
+	defer g.Stop()
+
+	require.Eventually(t, func() bool { return g.Stats().Slow >= 1 }, 10*time.Second, 10*time.Millisecond)
+	st := g.Stats()
+	assert.EqualValues(t, 1, st.Slow)
+	assert.Equal(t, governorStep, st.MaxPause, "one slow sample: one step of pause")
+	assert.GreaterOrEqual(t, g.P99(), 2*budget, "the window holds the slow sample")
+	assert.Equal(t, governorStep, g.Pause(), "held while the window remembers it")
 }

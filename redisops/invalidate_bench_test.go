@@ -183,6 +183,46 @@ func BenchmarkInvalidate2M(b *testing.B) {
 		b.ReportMetric(100*ratios[len(ratios)/2], "median-pct-of-floor")
 		b.ReportMetric(100*ratios[len(ratios)-1], "worst-pct-of-floor")
 	})
+	// The default governed run (the CLI's --yes without --rate: a 5 ms
+	// budget) on an idle server must cost little over an unpaced one: each
+	// governed run is timed right after an unpaced run on freshly refilled
+	// data, with a governor started just before it (so its first PINGs fall
+	// inside the run), and the median of the pairs' ratios is reported with
+	// what the governor did: slow samples and how many batches it paused.
+	b.Run("governed-vs-unpaced-pairs-idle", func(b *testing.B) {
+		var ratios []float64
+		var st redisops.GovernorStats
+		for range b.N {
+			b.StopTimer()
+			refill(b)
+			start := time.Now()
+			require.EqualValues(b, temps, invalidate(b, nil))
+			unpaced := time.Since(start)
+			refill(b)
+			b.StartTimer()
+			start = time.Now()
+			gov := redisops.NewGovernor(c, redisops.GovernorOptions{})
+			gov.Start(ctx)
+			n := invalidate(b, gov)
+			governed := time.Since(start)
+			gov.Stop()
+			require.EqualValues(b, temps, n)
+			ratios = append(ratios, governed.Seconds()/unpaced.Seconds())
+			s := gov.Stats()
+			st.Samples += s.Samples
+			st.Slow += s.Slow
+			st.Waits += s.Waits
+			st.PausedWaits += s.PausedWaits
+			st.MaxPause = max(st.MaxPause, s.MaxPause)
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(100*ratios[len(ratios)/2], "median-pct-of-unpaced")
+		b.ReportMetric(100*ratios[len(ratios)-1], "worst-pct-of-unpaced")
+		b.ReportMetric(float64(st.Slow)/float64(b.N), "slow-samples/run")
+		b.ReportMetric(float64(st.PausedWaits)/float64(b.N), "paused-batches/run")
+		b.ReportMetric(float64(st.Waits)/float64(b.N), "batches/run")
+		b.ReportMetric(float64(st.MaxPause.Microseconds())/1000, "max-pause-ms")
+	})
 	b.Run("cachedeck-paced-5ms-get-load", func(b *testing.B) {
 		gov := redisops.NewGovernor(c, redisops.GovernorOptions{Budget: 5 * time.Millisecond})
 		gov.Start(ctx)

@@ -225,7 +225,7 @@ func (c *Client) MemoryBreakdown(ctx context.Context, o MemoryOptions) (*MemoryR
 		}
 	}()
 
-	agg := newMemAgg(o)
+	agg := newMemAgg(o, total)
 	defer agg.seen.release()
 	lastProgress := start
 	for b := range out {
@@ -373,15 +373,24 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 	typ := make([]*redis.StatusCmd, n)
 	ttl := make([]*redis.DurationCmd, n)
 	s.choose(b)
+	// The client's work per key is most of what it adds to the server's:
+	// go-redis's command helpers allocate a command, an argument slice and
+	// a boxed key per command, nine allocations a key. Here the commands,
+	// their arguments and the boxed keys of a batch share a few slabs.
+	cmds := newMemCmdSlab(n)
 	pipe := node.Pipeline()
 	for i := range b.keys {
 		k := &b.keys[i]
+		key := any(k.key) // boxed once for the key's three commands
 		if k.measured {
-			mem[i] = pipe.MemoryUsage(ctx, k.key, samples...)
-			typ[i] = pipe.Type(ctx, k.key)
+			mem[i] = cmds.memoryUsage(ctx, key, samples)
+			typ[i] = cmds.typ(ctx, key)
+			_ = pipe.Process(ctx, mem[i])
+			_ = pipe.Process(ctx, typ[i])
 		}
 		if k.measured || !o.SampleTTL {
-			ttl[i] = pipe.PTTL(ctx, k.key)
+			ttl[i] = cmds.pttl(ctx, key)
+			_ = pipe.Process(ctx, ttl[i])
 		}
 	}
 	_, _ = pipe.Exec(ctx) // every command's error is looked at below
@@ -469,6 +478,62 @@ func measureBatch(ctx context.Context, node *redis.Client, o MemoryOptions, s *m
 		b.keys[i].length = l.Val()
 	}
 	return nil
+}
+
+// memCmdSlab hands out the commands of one measured batch from shared
+// arrays: one allocation per kind of command and one for all arguments,
+// instead of three per command. The commands are go-redis's own, so
+// replies, errors and timeouts are handled exactly as by the helpers.
+type memCmdSlab struct {
+	mems    []redis.IntCmd
+	types   []redis.StatusCmd
+	ttls    []redis.DurationCmd
+	args    []any
+	samples any // SAMPLES n, when given
+}
+
+func newMemCmdSlab(keys int) *memCmdSlab {
+	return &memCmdSlab{
+		mems:  make([]redis.IntCmd, 0, keys),
+		types: make([]redis.StatusCmd, 0, keys),
+		ttls:  make([]redis.DurationCmd, 0, keys),
+		args:  make([]any, 0, 9*keys), // MEMORY USAGE k SAMPLES n, TYPE k, PTTL k
+	}
+}
+
+// argv carves the arguments of one command out of the shared slice.
+func (s *memCmdSlab) argv(args ...any) []any {
+	start := len(s.args)
+	s.args = append(s.args, args...)
+	return s.args[start:len(s.args):len(s.args)]
+}
+
+// memoryUsage is MEMORY USAGE key [SAMPLES n], as go-redis's MemoryUsage.
+func (s *memCmdSlab) memoryUsage(ctx context.Context, key any, samples []int) *redis.IntCmd {
+	var args []any
+	if len(samples) > 0 {
+		if s.samples == nil {
+			s.samples = samples[0] // boxed once a batch
+		}
+		args = s.argv("memory", "usage", key, "SAMPLES", s.samples)
+	} else {
+		args = s.argv("memory", "usage", key)
+	}
+	s.mems = append(s.mems, *redis.NewIntCmd(ctx, args...))
+	cmd := &s.mems[len(s.mems)-1]
+	cmd.SetFirstKeyPos(2)
+	return cmd
+}
+
+func (s *memCmdSlab) typ(ctx context.Context, key any) *redis.StatusCmd {
+	s.types = append(s.types, *redis.NewStatusCmd(ctx, s.argv("type", key)...))
+	return &s.types[len(s.types)-1]
+}
+
+// pttl is PTTL key, as go-redis's PTTL (a DurationCmd in milliseconds).
+func (s *memCmdSlab) pttl(ctx context.Context, key any) *redis.DurationCmd {
+	s.ttls = append(s.ttls, *redis.NewDurationCmd(ctx, time.Millisecond, s.argv("pttl", key)...))
+	return &s.ttls[len(s.ttls)-1]
 }
 
 // memMoved: the key's slot moved to another master between SCAN and the
@@ -616,12 +681,15 @@ type memAgg struct {
 	scanned  int64
 	measured int64
 	vanished int64
+	hashes   []uint64 // fingerprints of the batch being added
 }
 
-func newMemAgg(o MemoryOptions) *memAgg {
+// newMemAgg returns an aggregate for a walk of about keys keys (-1:
+// unknown).
+func newMemAgg(o MemoryOptions, keys int64) *memAgg {
 	return &memAgg{
 		o:        o,
-		seen:     newSeenSet(),
+		seen:     newSeenSetFor(keys),
 		ns:       map[string]*memNS{},
 		byBytes:  &memTop{n: o.Top, less: func(a, b KeyUsage) bool { return a.Bytes < b.Bytes || (a.Bytes == b.Bytes && a.Key > b.Key) }},
 		byLength: &memTop{n: o.Top, less: func(a, b KeyUsage) bool { return a.Length < b.Length || (a.Length == b.Length && a.Key > b.Key) }},
@@ -629,9 +697,16 @@ func newMemAgg(o MemoryOptions) *memAgg {
 }
 
 func (a *memAgg) add(b *memBatch) {
+	// Hash the batch's keys first and prefetch their slots: the duplicate
+	// filter of a large keyspace is bigger than the CPU's caches.
+	a.hashes = a.hashes[:0]
+	for i := range b.keys {
+		a.hashes = append(a.hashes, a.seen.hash(b.keys[i].key))
+	}
+	a.seen.prefetch(a.hashes)
 	for i := range b.keys {
 		k := &b.keys[i]
-		if !a.seen.add(k.key) {
+		if !a.seen.addHash(a.hashes[i]) {
 			continue // SCAN returned it before
 		}
 		a.addKey(k)

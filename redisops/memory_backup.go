@@ -42,7 +42,7 @@ func MemoryFromBackup(ctx context.Context, path string, o MemoryOptions) (*Memor
 	head, _ := br.Peek(9)
 	b := &backupBreakdown{
 		ctx: ctx, o: o, start: time.Now(),
-		agg:   newMemAgg(o),
+		agg:   newMemAgg(o, 0), // the file's key count is known only at its end; the set grows
 		sizes: rdb.SizeModel{Quantum: o.SizeQuantum},
 		dbs:   map[int]int64{},
 	}

@@ -441,3 +441,35 @@ func TestMemoryFacts(t *testing.T) {
 	assert.NotEmpty(t, f.Stats["db.0.overhead.hashtable.main"], "nested entries are flattened: %v", f.Stats)
 	assert.NotEmpty(t, f.Doctor)
 }
+
+// MEMORY USAGE's SAMPLES argument reaches the server: a big hash (a
+// hashtable, which MEMORY USAGE samples) measures as MEMORY USAGE with the
+// same SAMPLES says, with SAMPLES 0 (every field) and with a custom count.
+func TestMemoryBreakdownSamplesArgument(t *testing.T) {
+	srv := redistest.Standalone(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	fields := make([]any, 0, 4000)
+	for i := range 2000 {
+		// Values of varied length, so that a sample differs from the whole.
+		fields = append(fields, "f"+itoa(i), strings.Repeat("v", 1+i%300))
+	}
+	require.NoError(t, rdb.HSet(ctx, "jobs:big", fields...).Err())
+	require.NoError(t, rdb.Set(ctx, "lead:1", "x", 0).Err())
+	c := connect(t, redisops.ConnOptions{URL: srv.URL()})
+	for _, tc := range []struct {
+		samples, server int
+	}{{redisops.MemorySamplesAll, 0}, {3, 3}, {0, 5}} {
+		want, err := rdb.MemoryUsage(ctx, "jobs:big", tc.server).Result()
+		require.NoError(t, err)
+		t.Logf("MEMORY USAGE jobs:big SAMPLES %d: %d", tc.server, want)
+		r, err := c.MemoryBreakdown(ctx, redisops.MemoryOptions{Exact: true, Samples: tc.samples})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, r.MeasuredKeys)
+		require.NotEmpty(t, r.TopByBytes)
+		assert.Equal(t, "jobs:big", r.TopByBytes[0].Key)
+		assert.Equal(t, want, r.TopByBytes[0].Bytes, "Samples %d = SAMPLES %d", tc.samples, tc.server)
+		assert.EqualValues(t, 2000, r.TopByBytes[0].Length)
+	}
+}

@@ -23,6 +23,7 @@ type seenSet struct {
 	slots []uint64 // 0 marks an empty slot
 	count int
 	table *slotTable // owns slots when they are mapped
+	sink  uint64     // keeps prefetch's loads from being optimised away
 }
 
 // slotTable is the mapped memory behind a seenSet's slots, apart from the
@@ -37,6 +38,26 @@ func (t *slotTable) free() {
 }
 
 func newSeenSet() *seenSet { return newSeenSetSeeded(maphash.MakeSeed(), 1024) }
+
+// maxPresizeKeys bounds newSeenSetFor's first table (8M slots, 64 MiB,
+// resident as soon as keys land all over it): a walk cancelled early on a
+// huge keyspace does not pay for the whole table; past it, the table
+// grows as keys come.
+const maxPresizeKeys = 1 << 22
+
+// newSeenSetFor returns a set sized for about keys keys (DBSIZE; 0 or
+// less when unknown), so that a walk of the whole keyspace never grows
+// the table and every batch can be prefetched (see prefetch; presizing
+// alone gains little, since a growing table is small, and cached, for
+// most of the walk; with prefetch it is 2-4x faster per key,
+// BenchmarkSeenSetAdd1M).
+func newSeenSetFor(keys int64) *seenSet {
+	n := 1024
+	for int64(n) <= 2*min(keys, maxPresizeKeys) {
+		n *= 2
+	}
+	return newSeenSetSeeded(maphash.MakeSeed(), n)
+}
 
 func newSeenSetSeeded(seed maphash.Seed, n int) *seenSet {
 	s := &seenSet{seed: seed, table: &slotTable{}}
@@ -96,6 +117,26 @@ func (s *seenSet) insert(h uint64) bool {
 			return false
 		}
 	}
+}
+
+// prefetchSlots is the table size (1 MiB) from which prefetch pays: a
+// smaller table stays in the CPU's cache.
+const prefetchSlots = 1 << 17
+
+// prefetch loads the slots the fingerprints hs start probing at, before
+// they are added one by one: in a table larger than the CPU's caches each
+// add would otherwise wait for its own cache miss, while these loads are
+// independent and overlap. Skipped when the adds will grow the table.
+func (s *seenSet) prefetch(hs []uint64) {
+	if (s.count+len(hs))*2 >= len(s.slots) || len(s.slots) < prefetchSlots {
+		return
+	}
+	mask := uint64(len(s.slots) - 1)
+	var sum uint64
+	for _, h := range hs {
+		sum += s.slots[h&mask]
+	}
+	s.sink += sum
 }
 
 func (s *seenSet) hasHash(h uint64) bool {

@@ -54,3 +54,30 @@ func TestSeenSetLargeTable(t *testing.T) {
 	assert.Nil(t, s.table.mapped)
 	assert.Nil(t, s.slots)
 }
+
+// A set sized from DBSIZE never grows during the walk; an unknown size
+// starts small and grows as before.
+func TestSeenSetPresized(t *testing.T) {
+	const keys = 300_000
+	s := newSeenSetFor(keys)
+	defer s.release()
+	size := len(s.slots)
+	for i := range keys {
+		assert.True(t, s.add(fmt.Sprintf("k%d", i)))
+	}
+	assert.False(t, s.add("k0"))
+	assert.Equal(t, size, len(s.slots), "no growth for the keys it was sized for")
+	assert.Equal(t, keys, s.count)
+
+	unknown := newSeenSetFor(-1)
+	defer unknown.release()
+	assert.Equal(t, 1024, len(unknown.slots))
+	for i := range 5000 {
+		assert.True(t, unknown.add(fmt.Sprintf("k%d", i)))
+	}
+	assert.Greater(t, len(unknown.slots), 1024)
+
+	huge := newSeenSetFor(1 << 40)
+	defer huge.release()
+	assert.Equal(t, 4*maxPresizeKeys, len(huge.slots), "the presize is bounded")
+}
