@@ -158,19 +158,26 @@ func (m *Model) fixDone(msg fixedMsg) tea.Cmd {
 	if msg.Log != nil {
 		m.log = msg.Log
 	}
+	// A fix that ran (its attempted line is in the audit log), whatever it
+	// ended with, may have changed keys: the keys pane and the inspector
+	// refresh what they show. One that never started changed nothing.
+	var changed tea.Cmd
+	if msg.Blocked == nil && msg.Log != nil {
+		changed = views.KeysChanged(true)
+	}
 	switch {
 	case msg.Blocked != nil:
 		return views.Flash(views.FlashError, "policy fix NOT run: cannot write the audit log: "+msg.Blocked.Error())
 	case errors.Is(msg.Err, errFixCancelled):
-		return views.Flash(views.FlashInfo, fmt.Sprintf("policy fix %s cancelled: %d keys changed", msg.name, msg.changed))
+		return tea.Batch(changed, views.Flash(views.FlashInfo, fmt.Sprintf("policy fix %s cancelled: %d keys changed", msg.name, msg.changed)))
 	case msg.Err != nil:
-		return views.Flash(views.FlashError, fmt.Sprintf("policy fix %s failed after %d keys: %s", msg.name, msg.changed, redisops.Describe(msg.Err)))
+		return tea.Batch(changed, views.Flash(views.FlashError, fmt.Sprintf("policy fix %s failed after %d keys: %s", msg.name, msg.changed, redisops.Describe(msg.Err))))
 	case msg.AuditErr != nil:
-		return views.Flash(views.FlashWarn, "policy fix done, but its outcome is not in the audit log: "+msg.AuditErr.Error())
+		return tea.Batch(changed, views.Flash(views.FlashWarn, "policy fix done, but its outcome is not in the audit log: "+msg.AuditErr.Error()))
 	}
 	what := "TTLs set"
 	if msg.name == redisops.FixDamagedLZ {
 		what = "damaged keys deleted"
 	}
-	return tea.Batch(views.Flash(views.FlashInfo, fmt.Sprintf("policy fix: %d %s; r audits again", msg.changed, what)))
+	return tea.Batch(changed, views.Flash(views.FlashInfo, fmt.Sprintf("policy fix: %d %s; r audits again", msg.changed, what)))
 }

@@ -21,6 +21,7 @@ import (
 	cachepolicy "github.com/coldcopy/cachedeck/policy"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/seed"
+	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
 )
 
@@ -135,13 +136,17 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	h.Key("n")
 	assert.False(t, pane.Confirming())
 	assert.NoFileExists(t, common.AuditPath)
+	assert.Empty(t, h.KeysChanged(), "an audit and a fix answered no change no key")
 
 	h.Key("T")
 	h.Key("y")
 	h.Until("the TTL fix", func() bool { return !pane.Fixing() })
+	// The keys pane and the inspector are told to refresh.
+	assert.Equal(t, []views.KeysChangedMsg{{All: true}}, h.KeysChanged())
 	h.Key("D")
 	h.Key("y")
 	h.Until("the damaged LZ: fix", func() bool { return !pane.Fixing() })
+	assert.Len(t, h.KeysChanged(), 2, "each fix tells the panes showing keys")
 	h.Key("r")
 	h.Until("the audit after the fixes", func() bool { return !pane.Running() })
 	assert.Zero(t, pane.fixCounts(redisops.FixTTL))

@@ -420,6 +420,9 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 		m.spread = msg.spread
 	}
 	m.runErr, m.auditErr = a.Err, a.AuditErr
+	// Whatever the run ended with, it may have changed keys: the keys pane
+	// and the inspector refresh what they show.
+	changed := views.KeysChanged(true)
 	if msg.what == "warm" {
 		e := msg.entry
 		e.Outcome = audit.Done
@@ -437,9 +440,9 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	}
 	switch {
 	case a.AuditErr != nil:
-		return views.Flash(views.FlashError, "ran, but the audit log could not be written: "+a.AuditErr.Error())
+		return tea.Batch(changed, views.Flash(views.FlashError, "ran, but the audit log could not be written: "+a.AuditErr.Error()))
 	case a.Err != nil:
-		return views.Flash(views.FlashError, a.Err.Error())
+		return tea.Batch(changed, views.Flash(views.FlashError, a.Err.Error()))
 	}
-	return views.Flash(views.FlashInfo, m.resultFor+": done")
+	return tea.Batch(changed, views.Flash(views.FlashInfo, m.resultFor+": done"))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/internal/warmtest"
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
 	"github.com/coldcopy/cachedeck/views/warm"
 )
@@ -76,6 +77,7 @@ func TestRunAWarmerWithConfirmation(t *testing.T) {
 	rep := f.m.Report()
 	require.NotNil(t, rep)
 	assert.EqualValues(t, 170, rep.Added())
+	assert.Equal(t, []views.KeysChangedMsg{{All: true}}, f.h.KeysChanged(), "the keys pane and the inspector refresh")
 	assert.EqualValues(t, 170, rep.Warmed)
 	v = f.view(t)
 	assert.Contains(t, v, "round 1: HTTP 200, success true, warmed 170, errors 0, 1 attempt")
@@ -119,6 +121,7 @@ func TestWarmerErrorsAreShownWithoutTheToken(t *testing.T) {
 	f.h.Key("y")
 	f.h.Until("the run", func() bool { return !f.m.Running() })
 	require.Error(t, f.m.RunErr())
+	assert.Len(t, f.h.KeysChanged(), 1, "a failed run may have changed keys too")
 	v := f.view(t)
 	assert.Contains(t, v, "the app answered 500")
 	assert.NotContains(t, v, secret)
@@ -176,6 +179,7 @@ func TestWarmFromBackupAndTTLRefresh(t *testing.T) {
 	assert.EqualValues(t, 1, r.Skipped)
 	assert.EqualValues(t, 40, r.NotMatched)
 	assert.Equal(t, "fresh", rdb.Get(ctx, warmtest.Key(0, 1)).Val())
+	assert.Len(t, f.h.KeysChanged(), 1, "the restore tells the panes showing keys")
 	assert.EqualValues(t, 0, rdb.Exists(ctx, "user:1").Val())
 
 	// t: the TTL refresh, prefilled with the namespace and its policy TTL.
@@ -194,6 +198,7 @@ func TestWarmFromBackupAndTTLRefresh(t *testing.T) {
 	require.NoError(t, f.m.RunErr())
 	s := f.m.Spread()
 	require.NotNil(t, s)
+	assert.Len(t, f.h.KeysChanged(), 2, "so does the TTL refresh")
 	assert.EqualValues(t, 40, s.Updated)
 	ttl := rdb.TTL(ctx, warmtest.Key(0, 7)).Val()
 	assert.True(t, ttl > 59*time.Minute && ttl <= 66*time.Minute, "1h + up to 6m, got %s", ttl)
@@ -231,6 +236,7 @@ func TestCancelAHangingWarmer(t *testing.T) {
 	_, interrupted := f.m.Interrupt()
 	assert.True(t, interrupted)
 	f.h.Until("the run to end", func() bool { return !f.m.Running() })
+	assert.Len(t, f.h.KeysChanged(), 1, "a cancelled run may have changed keys")
 	entries, err := audit.ReadTail(f.auditPath, 10)
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
