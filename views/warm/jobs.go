@@ -67,6 +67,9 @@ type job struct {
 	quit      chan struct{}
 	quitOnce  sync.Once
 	ended     chan struct{}
+	// final is the run's outcome, set before ended closes: what the
+	// terminal is told when quitting stopped the run.
+	final *doneMsg
 }
 
 func startJob(what string, work func(ctx context.Context, j *job)) *job {
@@ -81,6 +84,12 @@ func startJob(what string, work func(ctx context.Context, j *job)) *job {
 }
 
 func (j *job) requestCancel() { j.cancelled = true; j.cancel() }
+
+// finish records the run's outcome, then hands it to the pane.
+func (j *job) finish(done doneMsg) {
+	j.final = &done
+	j.send(done)
+}
 
 func (j *job) offer(msg tea.Msg) {
 	select {
@@ -116,15 +125,18 @@ func (j *job) hasEnded() bool {
 	}
 }
 
-// stop cancels and waits (bounded) for the run to log its outcome.
-func (j *job) stop() {
+// stop cancels and waits (bounded) for the run to log its outcome, which
+// it returns; nil when the run did not end in time.
+func (j *job) stop() *doneMsg {
 	j.requestCancel()
 	j.quitOnce.Do(func() { close(j.quit) })
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
 	case <-j.ended:
+		return j.final
 	case <-t.C:
+		return nil
 	}
 }
 
@@ -168,7 +180,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 		token, err := w.ResolveToken()
 		if err != nil && !errors.Is(err, config.ErrNoToken) {
 			done.audited.Blocked = err
-			j.send(done)
+			j.finish(done)
 			return
 		}
 		target := "warmer " + w.Name + " " + warmer.ShownURL(w.URL)
@@ -196,7 +208,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
 	return m.job.wait()
 }
@@ -334,7 +346,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
 	return m.job.wait()
 }
@@ -368,7 +380,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
 	return m.job.wait()
 }

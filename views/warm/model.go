@@ -71,6 +71,9 @@ type Model struct {
 	resultFor string // what the result is of, e.g. "warmer app"
 	runErr    error
 	auditErr  error
+
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 }
 
 // liveWarm is the progress of a warm run as its messages arrive.
@@ -133,10 +136,14 @@ func (m *Model) Capturing() bool { return m.mode != modeList || m.confirm.Active
 func (m *Model) Stop() {
 	m.stopPreview()
 	if m.job != nil {
-		m.job.stop()
+		m.exitLines = append(m.exitLines, exitLine(m.resultFor, m.job.stop(), m.c.AuditFile()))
 		m.job = nil
 	}
 }
+
+// ExitReport is the outcome of the runs that quitting the console
+// stopped, one line each, for the terminal once the screen is gone.
+func (m *Model) ExitReport() []string { return m.exitLines }
 
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run as esc does.
 func (m *Model) Interrupt() (tea.Cmd, bool) {

@@ -244,3 +244,56 @@ func TestCancelAHangingWarmer(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Quitting mid-run: Stop cancels the run, which writes its outcome; the
+// same outcome is the line the terminal gets once the screen is gone.
+func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
+	f := setup(t, false)
+	f.app.SetMode(warmtest.Hang)
+	assert.Empty(t, f.m.ExitReport(), "nothing ran")
+	f.h.Key("enter")
+	f.h.Key("y")
+	deadline := time.Now().Add(10 * time.Second)
+	for f.app.Calls() == 0 && time.Now().Before(deadline) {
+		f.h.Next(20 * time.Millisecond)
+	}
+	require.EqualValues(t, 1, f.app.Calls())
+	f.m.Stop()
+	assert.False(t, f.m.Running())
+	entries, err := audit.ReadTail(f.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, audit.Cancelled, entries[1].Outcome)
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Contains(t, report[0], "warmer app cancelled")
+	assert.Contains(t, report[0], "; audit log: "+f.auditPath)
+	assert.NotContains(t, report[0], secret)
+	f.m.Stop()
+	assert.Len(t, f.m.ExitReport(), 1, "a second Stop adds nothing")
+}
+
+// A TTL refresh stopped by quitting reports its counts.
+func TestQuitMidTTLRefreshReportsItsCounts(t *testing.T) {
+	f := setup(t, false)
+	ctx := context.Background()
+	for i := 0; i < 3000; i++ {
+		require.NoError(t, f.c.Redis().Set(ctx, warmtest.Key(0, i), "s", time.Hour).Err())
+	}
+	f.h.Key("t")
+	f.h.Key("enter")
+	f.h.Until("the preview", func() bool { return strings.Contains(f.view(t), "with a TTL") })
+	f.h.Key("enter")
+	f.h.Key("y")
+	require.True(t, f.m.Running())
+	f.m.Stop()
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Regexp(t, `^TTL refresh of coldcopy:lead_score:\* (cancelled|done): [0-9,]+ of [0-9,]+ TTLs set; audit log: `, report[0])
+	entries, err := audit.ReadTail(f.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Contains(t, report[0], " "+entries[1].Outcome+": "+commas(entries[1].Updated)+" of ")
+}
+
+func commas(n int64) string { return views.Commas(n) }
