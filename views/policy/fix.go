@@ -82,9 +82,12 @@ func (m *Model) startFix(fix string, matched int64) tea.Cmd {
 	m.fixCancel = cancel
 	pane, seq, c, load, profile := m.id, m.fixSeq, m.c.Client, m.Load, m.c.Profile
 	log, path := m.log, m.c.AuditFile()
+	ended, final := make(chan struct{}), new(fixedMsg)
+	m.fixEnded, m.fixFinal = ended, final
 	return func() tea.Msg {
 		defer cancel()
 		msg := fixedMsg{pane: pane, seq: seq, name: fix}
+		defer func() { *final = msg; close(ended) }()
 		p, err := load(profile)
 		if err != nil {
 			msg.Err = err
@@ -95,7 +98,11 @@ func (m *Model) startFix(fix string, matched int64) tea.Cmd {
 			run, stop := context.WithCancel(tctx) // the timeout
 			defer stop()
 			defer context.AfterFunc(ctx, stop)() // and esc
-			return runFix(run, c, p, fix, out, &msg.changed)
+			err := runFix(run, c, p, fix, out, &msg.changed)
+			if errors.Is(err, errFixCancelled) {
+				out.Outcome = audit.Cancelled // the audit log says cancelled, not failed
+			}
+			return err
 		})
 		return msg
 	}

@@ -67,6 +67,13 @@ type Model struct {
 	fixSeq    uint64             // the fix in flight, 0 when none
 	fixCancel context.CancelFunc // esc
 	log       *audit.Log         // opened by the first fix, never closed (an outcome in flight at quit still lands)
+	// fixEnded closes once the fix in flight has written its outcome,
+	// fixFinal (readable then): what Stop tells the terminal.
+	fixEnded chan struct{}
+	fixFinal *fixedMsg
+
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 }
 
 // New returns the pane; r starts an audit.

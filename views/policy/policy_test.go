@@ -3,8 +3,10 @@ package policy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,12 +19,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	cachepolicy "github.com/coldcopy/cachedeck/policy"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/seed"
 	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 type root struct{ pane *Model }
@@ -168,4 +172,54 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	hr.Key("T")
 	assert.False(t, ro.Confirming())
 	assert.Contains(t, strings.Join(hr.Flashes(), "\n"), "read-only")
+}
+
+// Quitting mid-fix: Stop cancels the fix and waits for its outcome, which
+// is the line the terminal gets once the screen is gone; a stopped audit
+// says it changed nothing.
+func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
+	c := seeded(t, 1500)
+	common := viewtest.NewCommon(c, false)
+	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	pane := New(common)
+	pane.Load = builtIn
+	h := viewtest.Start(t, pane, 100, 30)
+	h.Key("r")
+	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	assert.Empty(t, pane.ExitReport(), "a finished audit is not reported")
+
+	h.Key("T")
+	h.Key("y")
+	require.True(t, pane.Fixing())
+	pane.Stop()
+	assert.False(t, pane.Fixing())
+	data, err := os.ReadFile(common.AuditPath)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 2, "the outcome is logged before Stop returns")
+	report := pane.ExitReport()
+	require.Len(t, report, 1)
+	assert.Regexp(t, `^policy fix ttl (cancelled: [0-9,]+ keys changed|done: [0-9,]+ TTLs set); audit log: `+regexp.QuoteMeta(common.AuditPath)+`$`, report[0])
+	if strings.Contains(lines[1], `"outcome":"cancelled"`) {
+		assert.Contains(t, report[0], "cancelled")
+	} else {
+		assert.Contains(t, report[0], "done")
+	}
+
+	h.Key("r")
+	require.True(t, pane.Running())
+	pane.Stop()
+	require.Len(t, pane.ExitReport(), 2)
+	assert.Regexp(t, `^policy audit stopped by quitting after [0-9,]+ keys scanned: an audit only reads, nothing was changed$`, pane.ExitReport()[1])
+	pane.Stop()
+	assert.Len(t, pane.ExitReport(), 2, "a second Stop adds nothing")
+}
+
+func TestFixExitLineWords(t *testing.T) {
+	assert.Equal(t, "policy fix damaged-lz failed after 3 keys: boom; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixDamagedLZ, changed: 3, Audited: widgets.Audited{Log: &audit.Log{}, Err: errors.New("boom")}}, "a.jsonl"))
+	assert.Equal(t, "policy fix ttl not run: no policy; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixTTL, Audited: widgets.Audited{Err: errors.New("no policy")}}, "a.jsonl"))
+	assert.Equal(t, "policy fix damaged-lz done: 1,200 damaged keys deleted; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixDamagedLZ, changed: 1200, Audited: widgets.Audited{Log: &audit.Log{}}}, "a.jsonl"))
 }
