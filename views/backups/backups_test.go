@@ -267,3 +267,19 @@ func TestExitLineWords(t *testing.T) {
 	assert.Equal(t, "RDB download: the console exited before the backup ended; its outcome is unknown; audit log: a.jsonl", exitLine(KindDownload, doneMsg{}, false, "a.jsonl"))
 	assert.Equal(t, "BGSAVE: no backup was made: disk full; audit log: a.jsonl", exitLine(KindBGSave, done(outcome{Blocked: fmt.Errorf("disk full")}), true, "a.jsonl"))
 }
+
+// The ? help lists every movement key the list takes, and only the answer
+// keys while a question is open.
+func TestHelpListsTheMovementKeys(t *testing.T) {
+	c := server(t, 5)
+	h := newHarness(t, c, false)
+	keys := viewtest.HelpKeys(t, h.m.FullHelp()...)
+	for _, k := range []string{"b", "d", "l", "p", "R", "m", "r", "up", "down", "pgup", "pgdown", "home", "end", "esc"} {
+		assert.Contains(t, keys, k)
+	}
+	h.Key("b")
+	h.Until("the question", h.m.Confirming)
+	keys = viewtest.HelpKeys(t, h.m.FullHelp()...)
+	assert.NotContains(t, keys, "pgdown")
+	assert.Contains(t, keys, "y")
+}

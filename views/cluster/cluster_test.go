@@ -333,8 +333,24 @@ func TestQuitWhileWatchingAResizeReportsItForTheTerminal(t *testing.T) {
 	press(tm, "ctrl+c")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 
+	assert.Equal(t, "stop watching (the resize goes on)", viewtest.HelpKeys(t, pane.ShortHelp())["esc"], "the help says what esc does while watching")
 	report := pane.ExitReport()
 	require.Len(t, report, 1)
 	assert.Regexp(t, `^resize of coldcopy-staging \(db-s-2vcpu-4gb x2 → db-s-4vcpu-8gb x2\) still in progress at DigitalOcean when the console quit \(last status resizing, db-s-2vcpu-4gb x2, \d+s elapsed\); `+
 		"`cachedeck do show coldcopy-staging` reads its status; audit log: "+regexp.QuoteMeta(c.AuditPath)+`$`, report[0])
+}
+
+// The ? help lists the movement keys of the list, and esc as stopping the
+// watch of a resize, not the resize.
+func TestHelpListsTheKeysOfEachMode(t *testing.T) {
+	api := dotest.New(t)
+	dc, err := dobackend.New(dobackend.Options{Token: dobackend.NewToken(dotest.Token, "test"), BaseURL: api.BaseURL()})
+	require.NoError(t, err)
+	pane := cluster.New(viewtest.NewCommon(nil, false), dc, "")
+	h := viewtest.Start(t, pane, 100, 20)
+	h.Until("listed", func() bool { return len(pane.Clusters()) == 2 })
+	keys := viewtest.HelpKeys(t, pane.FullHelp()...)
+	for _, k := range []string{"up", "down", "pgup", "pgdown", "home", "end", "enter", "r"} {
+		assert.Contains(t, keys, k)
+	}
 }

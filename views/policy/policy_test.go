@@ -223,3 +223,19 @@ func TestFixExitLineWords(t *testing.T) {
 	assert.Equal(t, "policy fix damaged-lz done: 1,200 damaged keys deleted; audit log: a.jsonl",
 		fixExitLine(fixedMsg{name: redisops.FixDamagedLZ, changed: 1200, Audited: widgets.Audited{Log: &audit.Log{}}}, "a.jsonl"))
 }
+
+// The full help lists both fixes (not in read-only mode) before an audit
+// has found work for them; the short help only those the audit offers.
+func TestHelpListsTheFixes(t *testing.T) {
+	rw := New(viewtest.NewCommon(nil, false))
+	keys := viewtest.HelpKeys(t, rw.FullHelp()...)
+	assert.Equal(t, "fix TTLs…", keys["T"])
+	assert.Equal(t, "delete damaged LZ:…", keys["D"])
+	assert.Equal(t, "audit", keys["r"])
+	assert.Contains(t, keys, "pgdown")
+	assert.NotContains(t, viewtest.HelpKeys(t, rw.ShortHelp()), "T", "no audit has found work for it")
+	ro := New(viewtest.NewCommon(nil, true))
+	keys = viewtest.HelpKeys(t, ro.FullHelp()...)
+	assert.NotContains(t, keys, "T")
+	assert.NotContains(t, keys, "D")
+}

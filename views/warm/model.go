@@ -351,8 +351,8 @@ func (m *Model) formValues() string {
 }
 
 type bindings struct {
-	run, stable, backup, ttl, cancel key.Binding
-	formNext, formGo, formBack       key.Binding
+	run, stable, backup, ttl, cancel     key.Binding
+	formNext, formPrev, formGo, formBack key.Binding
 }
 
 func newBindings() bindings {
@@ -362,7 +362,8 @@ func newBindings() bindings {
 		backup:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "warm from backup")),
 		ttl:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "TTL refresh")),
 		cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run")),
-		formNext: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+		formNext: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		formPrev: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
 		formGo:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview, then run")),
 		formBack: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 	}
@@ -376,15 +377,19 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.job != nil:
 		return []key.Binding{m.keys.cancel}
 	case m.mode != modeList:
-		return []key.Binding{m.keys.formNext, m.keys.formGo, m.keys.formBack}
+		return []key.Binding{m.keys.formNext, m.keys.formPrev, m.keys.formGo, m.keys.formBack}
 	case m.c.ReadOnly:
 		return []key.Binding{m.c.Keys.Up, m.c.Keys.Down}
 	}
 	return []key.Binding{m.keys.run, m.keys.stable, m.keys.backup, m.keys.ttl}
 }
 
-// FullHelp implements views.Pane.
+// FullHelp implements views.Pane: the cursor keys only where they move
+// the cursor (a form types j and k, a run or a question ignores them).
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.confirm.Active() || m.job != nil || m.mode != modeList {
+		return [][]key.Binding{m.ShortHelp()}
+	}
 	return [][]key.Binding{{m.c.Keys.Up, m.c.Keys.Down}, m.ShortHelp()}
 }
 

@@ -297,3 +297,24 @@ func TestQuitMidTTLRefreshReportsItsCounts(t *testing.T) {
 }
 
 func commas(n int64) string { return views.Commas(n) }
+
+// The ? help lists the keys that work in each state: no cursor keys while
+// a form types j and k, the field keys the form takes, and no conflict.
+func TestHelpListsTheKeysOfEachState(t *testing.T) {
+	f := setup(t, false)
+	full := func() map[string]string { return viewtest.HelpKeys(t, f.m.FullHelp()...) }
+	short := func() map[string]string { return viewtest.HelpKeys(t, f.m.ShortHelp()) }
+	list := full()
+	for _, k := range []string{"enter", "w", "u", "b", "t", "j", "k"} {
+		assert.Contains(t, list, k)
+	}
+	f.h.Key("t")
+	require.True(t, f.m.Capturing())
+	form := full()
+	assert.NotContains(t, form, "j", "j types into the form")
+	assert.NotContains(t, form, "k")
+	for k, want := range map[string]string{"tab": "next field", "down": "next field", "shift+tab": "previous field", "up": "previous field", "esc": "back"} {
+		assert.Equal(t, want, form[k], k)
+		assert.Equal(t, want, short()[k], k)
+	}
+}
