@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -55,89 +54,36 @@ type (
 	}
 )
 
-// job is a run in the background: progress is offered (dropped while the
-// last is unread), the final message always gets through unless the pane
-// stopped.
+// job is a run in the background: a widgets.Job (progress dropped while
+// the last is unread, the final message always delivered unless the pane
+// stopped) with what it is and its outcome.
 type job struct {
-	id        uint64
-	what      string // "warmer app", "the restore", "the TTL refresh"
-	cancel    context.CancelFunc
-	cancelled bool
-	events    chan tea.Msg
-	quit      chan struct{}
-	quitOnce  sync.Once
-	ended     chan struct{}
-	// final is the run's outcome, set before ended closes: what the
+	*widgets.Job
+	what string // "warmer app", "the restore", "the TTL refresh"
+	// final is the run's outcome, set before the work returns: what the
 	// terminal is told when quitting stopped the run.
 	final *doneMsg
 }
 
 func startJob(what string, work func(ctx context.Context, j *job)) *job {
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &job{id: nextSeq(), what: what, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{}), ended: make(chan struct{})}
-	go func() {
-		defer close(j.ended)
-		defer close(j.events)
-		work(ctx, j)
-	}()
+	j := &job{Job: widgets.NewJob(nextSeq()), what: what}
+	j.Start(func(ctx context.Context) { work(ctx, j) })
 	return j
 }
-
-func (j *job) requestCancel() { j.cancelled = true; j.cancel() }
 
 // finish records the run's outcome, then hands it to the pane.
 func (j *job) finish(done doneMsg) {
 	j.final = &done
-	j.send(done)
-}
-
-func (j *job) offer(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	default:
-	}
-}
-
-func (j *job) send(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	case <-j.quit:
-	}
-}
-
-func (j *job) wait() tea.Cmd {
-	events := j.events
-	return func() tea.Msg {
-		msg, ok := <-events
-		if !ok {
-			return nil
-		}
-		return msg
-	}
-}
-
-func (j *job) hasEnded() bool {
-	select {
-	case <-j.ended:
-		return true
-	default:
-		return false
-	}
+	j.Send(done)
 }
 
 // stop cancels and waits (bounded) for the run to log its outcome, which
 // it returns; nil when the run did not end in time.
 func (j *job) stop() *doneMsg {
-	j.requestCancel()
-	j.quitOnce.Do(func() { close(j.quit) })
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case <-j.ended:
-		return j.final
-	case <-t.C:
+	if !j.Stop(10 * time.Second) {
 		return nil
 	}
+	return j.final
 }
 
 // merged is ctx (the audited helper's, with its timeout) also ended by
@@ -176,7 +122,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, nil, nil, nil, nil
 	m.resultFor = "warmer " + w.Name
 	m.job = startJob("warmer "+w.Name, func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "warm", warmer: w.Name}
+		done := doneMsg{pane: pane, job: j.ID, what: "warm", warmer: w.Name}
 		token, err := w.ResolveToken()
 		if err != nil && !errors.Is(err, config.ErrNoToken) {
 			done.audited.Blocked = err
@@ -192,7 +138,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			rep, err := warmer.Run(ctx, c, w, token, warmer.RunOptions{Governor: gov, UntilStable: untilStable, Progress: func(p warmer.Progress) {
-				j.offer(progressMsg{pane: pane, job: j.id, warm: &p})
+				j.Offer(progressMsg{pane: pane, job: j.ID, warm: &p})
 			}})
 			done.report = rep
 			if rep != nil {
@@ -210,7 +156,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 		}
 		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 // startPreview reads what the form's action would do.
@@ -319,7 +265,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, &redisops.RestoreResult{}, nil, nil, nil
 	m.resultFor = "warm from " + path
 	m.job = startJob("the restore", func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "restore"}
+		done := doneMsg{pane: pane, job: j.ID, what: "restore"}
 		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "warm-from-backup", Target: path, Patterns: decode.DisplayKeys(patterns)}
 		done.audited = widgets.RunAuditedCounting(nil, auditPath, entry, runTimeout, func(ctx context.Context, out *audit.Entry) error {
 			ctx, cancel := merged(ctx, jobCtx)
@@ -333,7 +279,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			res, err := c.Restore(ctx, f, redisops.RestoreOptions{Patterns: patterns, Governor: gov, Progress: func(r redisops.RestoreResult) {
-				j.offer(progressMsg{pane: pane, job: j.id, restore: &r})
+				j.Offer(progressMsg{pane: pane, job: j.ID, restore: &r})
 			}})
 			done.restore = &res
 			out.Matched = res.Restored + res.Skipped + res.Expired + res.Failed
@@ -348,7 +294,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 		}
 		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
@@ -356,7 +302,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, nil, &redisops.TTLSpreadResult{}, nil, nil
 	m.resultFor = "TTL refresh of " + strings.Join(decode.DisplayKeys(o.Patterns), " ")
 	m.job = startJob("the TTL refresh", func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "ttl-spread"}
+		done := doneMsg{pane: pane, job: j.ID, what: "ttl-spread"}
 		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "ttl-spread", Patterns: decode.DisplayKeys(o.Patterns),
 			Target: fmt.Sprintf("ttl %s + jitter %s", o.TTL, o.Jitter)}
 		done.audited = widgets.RunAuditedCounting(nil, auditPath, entry, runTimeout, func(ctx context.Context, out *audit.Entry) error {
@@ -366,7 +312,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			o.Governor = gov
-			o.Progress = func(r redisops.TTLSpreadResult) { j.offer(progressMsg{pane: pane, job: j.id, spread: &r}) }
+			o.Progress = func(r redisops.TTLSpreadResult) { j.Offer(progressMsg{pane: pane, job: j.ID, spread: &r}) }
 			res, err := c.TTLSpread(ctx, o)
 			if res != nil {
 				done.spread = res
@@ -382,7 +328,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 		}
 		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 // progress folds a progress message into the live view.

@@ -147,10 +147,10 @@ func (m *Model) ExitReport() []string { return m.exitLines }
 
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run as esc does.
 func (m *Model) Interrupt() (tea.Cmd, bool) {
-	if m.job == nil || m.job.cancelled || m.job.hasEnded() {
+	if m.job == nil || m.job.Cancelled() || m.job.HasEnded() {
 		return nil, false
 	}
-	m.job.requestCancel()
+	m.job.RequestCancel()
 	return nil, true
 }
 
@@ -188,13 +188,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case progressMsg:
-		if m.job == nil || msg.pane != m.id || msg.job != m.job.id {
+		if m.job == nil || msg.pane != m.id || msg.job != m.job.ID {
 			return nil
 		}
 		m.progress(msg)
-		return m.job.wait()
+		return m.job.Wait()
 	case doneMsg:
-		if m.job == nil || msg.pane != m.id || msg.job != m.job.id {
+		if m.job == nil || msg.pane != m.id || msg.job != m.job.ID {
 			return nil
 		}
 		return m.finished(msg)
@@ -218,7 +218,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.job != nil {
 		if key.Matches(msg, m.keys.cancel) {
-			m.job.requestCancel()
+			m.job.RequestCancel()
 			return nil
 		}
 		return views.Flash(views.FlashInfo, m.job.what+" is running: esc cancels it")
