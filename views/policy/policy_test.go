@@ -119,7 +119,10 @@ func TestPolicyPaneCancelAndBadPolicy(t *testing.T) {
 	}
 }
 
-func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+// audited is a read-write pane on 1,500 seeded keys, its audit log in a
+// temporary directory, after a complete audit.
+func audited(t *testing.T) (*redisops.Client, *views.Common, *Model, *viewtest.Harness) {
+	t.Helper()
 	c := seeded(t, 1500)
 	common := viewtest.NewCommon(c, false)
 	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
@@ -128,6 +131,11 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	h := viewtest.Start(t, pane, 100, 30)
 	h.Key("r")
 	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	return c, common, pane, h
+}
+
+func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+	c, common, pane, h := audited(t)
 	noTTL := pane.fixCounts(redisops.FixTTL)
 	damaged := pane.fixCounts(redisops.FixDamagedLZ)
 	require.Positive(t, noTTL)
@@ -178,14 +186,7 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 // is the line the terminal gets once the screen is gone; a stopped audit
 // says it changed nothing.
 func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
-	c := seeded(t, 1500)
-	common := viewtest.NewCommon(c, false)
-	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
-	pane := New(common)
-	pane.Load = builtIn
-	h := viewtest.Start(t, pane, 100, 30)
-	h.Key("r")
-	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	_, common, pane, h := audited(t)
 	assert.Empty(t, pane.ExitReport(), "a finished audit is not reported")
 
 	h.Key("T")
