@@ -87,6 +87,7 @@ func TestLogicalBackupFromTheTab(t *testing.T) {
 	assert.Contains(t, h.view(), "running:")
 	h.waitRun()
 	assert.Contains(t, h.m.Last(), "logical backup verified: 300 keys")
+	assert.Empty(t, h.KeysChanged(), "a backup reads keys, it changes none: the keys pane is not made to refresh")
 	require.Len(t, h.m.Entries(), 1)
 	e := h.m.Entries()[0]
 	assert.Equal(t, "ok", e.Status())

@@ -27,7 +27,11 @@ func exitLine(what string, done *doneMsg, auditPath string) string {
 			outcome = audit.Cancelled
 		}
 		if r := done.report; r != nil {
-			counts = fmt.Sprintf("%s keys added in %d rounds, app warmed %s", signed(r.Added()), len(r.Rounds), views.Commas(r.Warmed))
+			rounds := "rounds"
+			if len(r.Rounds) == 1 {
+				rounds = "round"
+			}
+			counts = fmt.Sprintf("%s keys added in %d %s, app warmed %s", signed(r.Added()), len(r.Rounds), rounds, views.Commas(r.Warmed))
 		}
 	case done.restore != nil:
 		r := done.restore

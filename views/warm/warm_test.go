@@ -318,3 +318,27 @@ func TestHelpListsTheKeysOfEachState(t *testing.T) {
 		assert.Equal(t, want, short()[k], k)
 	}
 }
+
+// A warm run that ended before quitting read its message is reported with
+// its counts.
+func TestQuitAfterARunEndedReportsItsCounts(t *testing.T) {
+	f := setup(t, false)
+	f.h.Key("enter")
+	f.h.Key("y")
+	require.True(t, f.m.Running())
+	// Wait for the audit log's outcome line without handing the final
+	// message to the pane: the run is over, the pane has not seen it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		entries, err := audit.ReadTail(f.auditPath, 10)
+		if err == nil && len(entries) == 2 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the run never logged its outcome")
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.m.Stop()
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Equal(t, "warmer app done: +170 keys added in 1 round, app warmed 170; audit log: "+f.auditPath, report[0])
+}
