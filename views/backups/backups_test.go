@@ -87,6 +87,7 @@ func TestLogicalBackupFromTheTab(t *testing.T) {
 	assert.Contains(t, h.view(), "running:")
 	h.waitRun()
 	assert.Contains(t, h.m.Last(), "logical backup verified: 300 keys")
+	assert.Empty(t, h.KeysChanged(), "a backup reads keys, it changes none: the keys pane is not made to refresh")
 	require.Len(t, h.m.Entries(), 1)
 	e := h.m.Entries()[0]
 	assert.Equal(t, "ok", e.Status())
@@ -235,4 +236,51 @@ func TestCancelStopsALogicalBackupWhichThenResumes(t *testing.T) {
 	require.Len(t, h.m.Entries(), 1)
 	assert.Equal(t, "ok", h.m.Entries()[0].Status())
 	assert.GreaterOrEqual(t, h.m.Entries()[0].Keys, int64(15000))
+}
+
+// Quitting mid-backup: Stop cancels the run and waits for its outcome,
+// which is the line the terminal gets once the screen is gone.
+func TestQuitMidBackupReportsTheOutcomeForTheTerminal(t *testing.T) {
+	c := server(t, 15000)
+	h := newHarness(t, c, false)
+	assert.Empty(t, h.m.ExitReport(), "nothing ran")
+	h.Key("l")
+	h.Until("progress", func() bool { return strings.Contains(h.m.progress, "keys") })
+	h.m.Stop()
+	assert.False(t, h.m.Running())
+	entries, err := audit.ReadTail(h.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "the outcome is logged before Stop returns")
+	assert.Equal(t, audit.Cancelled, entries[1].Outcome)
+	report := h.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Equal(t, fmt.Sprintf("logical backup cancelled: %d keys saved so far; l in the Backups tab or `cachedeck backup --logical` (same profile) resumes it; audit log: %s",
+		entries[1].Matched, h.auditPath), report[0])
+	h.m.Stop()
+	assert.Len(t, h.m.ExitReport(), 1, "a second Stop adds nothing")
+}
+
+func TestExitLineWords(t *testing.T) {
+	done := func(o outcome) doneMsg { return doneMsg{out: o} }
+	assert.Equal(t, "BGSAVE cancelled: stopped waiting for BGSAVE: the save goes on on the server; audit log: a.jsonl",
+		exitLine(KindBGSave, done(outcome{Cancelled: true, Summary: "stopped waiting for BGSAVE: the save goes on on the server"}), true, "a.jsonl"))
+	assert.Equal(t, "RDB download failed: boom; audit log: a.jsonl", exitLine(KindDownload, done(outcome{Err: fmt.Errorf("boom")}), true, "a.jsonl"))
+	assert.Equal(t, "RDB download: the console exited before the backup ended; its outcome is unknown; audit log: a.jsonl", exitLine(KindDownload, doneMsg{}, false, "a.jsonl"))
+	assert.Equal(t, "BGSAVE: no backup was made: disk full; audit log: a.jsonl", exitLine(KindBGSave, done(outcome{Blocked: fmt.Errorf("disk full")}), true, "a.jsonl"))
+}
+
+// The ? help lists every movement key the list takes, and only the answer
+// keys while a question is open.
+func TestHelpListsTheMovementKeys(t *testing.T) {
+	c := server(t, 5)
+	h := newHarness(t, c, false)
+	keys := viewtest.HelpKeys(t, h.m.FullHelp()...)
+	for _, k := range []string{"b", "d", "l", "p", "R", "m", "r", "up", "down", "pgup", "pgdown", "home", "end", "esc"} {
+		assert.Contains(t, keys, k)
+	}
+	h.Key("b")
+	h.Until("the question", h.m.Confirming)
+	keys = viewtest.HelpKeys(t, h.m.FullHelp()...)
+	assert.NotContains(t, keys, "pgdown")
+	assert.Contains(t, keys, "y")
 }

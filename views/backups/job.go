@@ -62,6 +62,10 @@ type job struct {
 	cancelled bool
 	progress  chan tea.Msg
 	done      chan tea.Msg
+	// final is the run's outcome, set before ended closes: what the
+	// terminal is told when quitting stopped the run.
+	final doneMsg
+	ended chan struct{}
 }
 
 // stop cancels the run: the batch in flight finishes and the outcome
@@ -69,6 +73,20 @@ type job struct {
 func (j *job) stop() {
 	j.cancelled = true
 	j.cancel()
+}
+
+// stopAndWait cancels the run and waits (bounded) for its outcome; false
+// when it did not end in time.
+func (j *job) stopAndWait(bound time.Duration) (doneMsg, bool) {
+	j.stop()
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-j.ended:
+		return j.final, true
+	case <-t.C:
+		return doneMsg{}, false
+	}
 }
 
 func (j *job) wait() tea.Cmd {
@@ -110,11 +128,13 @@ type spec struct {
 
 func (s spec) start(pane uint64) *job {
 	ctx, cancel := context.WithCancel(context.Background())
-	j := &job{id: nextSeq(), kind: s.kind, cancel: cancel, progress: make(chan tea.Msg, 1), done: make(chan tea.Msg, 1)}
+	j := &job{id: nextSeq(), kind: s.kind, cancel: cancel, progress: make(chan tea.Msg, 1), done: make(chan tea.Msg, 1), ended: make(chan struct{})}
 	go func() {
 		defer cancel()
 		out, log := s.run(ctx, pane, j)
-		j.done <- doneMsg{pane: pane, job: j.id, kind: s.kind, out: out, log: log}
+		j.final = doneMsg{pane: pane, job: j.id, kind: s.kind, out: out, log: log}
+		close(j.ended)
+		j.done <- j.final
 	}()
 	return j
 }

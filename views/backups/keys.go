@@ -40,7 +40,11 @@ func (m *Model) ShortHelp() []key.Binding {
 	return append(h, m.keys.memory, m.keys.refresh)
 }
 
+// FullHelp adds the movement keys (a question takes only its answer).
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.confirm.Active() {
+		return [][]key.Binding{m.ShortHelp()}
+	}
 	k := m.c.Keys
-	return [][]key.Binding{m.ShortHelp(), {k.Up, k.Down, m.keys.cancel}}
+	return [][]key.Binding{m.ShortHelp(), {k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, m.keys.cancel}}
 }

@@ -93,6 +93,9 @@ type Model struct {
 
 	shown bool
 	keys  bindings
+
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 }
 
 // New returns the pane for the profile's default backup directory.
@@ -126,13 +129,25 @@ func (m *Model) SetShown(shown bool) tea.Cmd {
 	return nil
 }
 
-// Stop cancels a running backup (the frame calls it on quit): the audited
-// helper writes its outcome.
+// stopWait bounds how long quitting waits for a cancelled backup to write
+// its outcome (a download or a batch in flight finishes first).
+const stopWait = 10 * time.Second
+
+// Stop cancels a running backup (the frame calls it on quit) and waits,
+// bounded, for the audited helper to write its outcome, which ExitReport
+// then tells the terminal.
 func (m *Model) Stop() {
-	if m.job != nil {
-		m.job.stop()
+	if m.job == nil {
+		return
 	}
+	done, ended := m.job.stopAndWait(stopWait)
+	m.exitLines = append(m.exitLines, exitLine(m.job.kind, done, ended, m.c.AuditFile()))
+	m.job = nil
 }
+
+// ExitReport is the outcome of the backups that quitting the console
+// stopped, one line each, for the terminal once the screen is gone.
+func (m *Model) ExitReport() []string { return m.exitLines }
 
 // Interrupt implements views.Interrupter.
 func (m *Model) Interrupt() (tea.Cmd, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -295,4 +296,61 @@ func TestClusterWizardWithoutLiveMemoryRefusesAndCyclesNodeCounts(t *testing.T) 
 	assert.Contains(t, view(), "refused: the fit cannot be checked")
 	assert.False(t, pane.Capturing(), "no confirmation opened")
 	assert.Zero(t, api.Count("PUT", "/v2/databases/"+dotest.CacheID+"/resize"))
+}
+
+// Quitting while a resize is watched: the terminal is told the resize goes
+// on at DigitalOcean, with the last status and where to read it.
+func TestQuitWhileWatchingAResizeReportsItForTheTerminal(t *testing.T) {
+	api := dotest.New(t)
+	api.SetPhases(1, 1_000_000) // resizing until the test ends
+	srv := redistest.Standalone(t)
+	rc := viewtest.Connect(t, srvOpts(srv.URL()))
+	api.SetConnection(dotest.StagingID, "127.0.0.1", srv.Port, false, "default", "")
+	dc, err := dobackend.New(dobackend.Options{Token: dobackend.NewToken(dotest.Token, "test"), BaseURL: api.BaseURL()})
+	require.NoError(t, err)
+	c := viewtest.NewCommon(rc, false)
+	c.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
+	pane := cluster.New(c, dc, "")
+	pane.PollEvery = 10 * time.Millisecond
+	pane.Prices = dobackend.PriceTable{Date: "2026-12-03", Sizes: map[string]dobackend.SizeInfo{
+		"db-s-2vcpu-4gb": {RAM: 128 * mib, Usable: 100 * mib, MonthlyUSD: 60},
+		"db-s-4vcpu-8gb": {RAM: 256 * mib, Usable: 200 * mib, MonthlyUSD: 120},
+	}}
+	assert.Empty(t, pane.ExitReport(), "nothing is watched")
+
+	tm := teatest.NewTestModel(t, &host{pane: pane, w: 120, h: 30}, teatest.WithInitialTermSize(120, 30),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	waitScreen(t, tm, "the list", has("coldcopy-staging"))
+	press(tm, "j", "enter")
+	waitScreen(t, tm, "details", has("live memory: used"))
+	press(tm, "s")
+	waitScreen(t, tm, "the wizard", has("db-s-4vcpu-8gb"))
+	press(tm, "G", "enter")
+	waitScreen(t, tm, "confirmation", has("Type the cluster's name to resize it (coldcopy-staging)"))
+	tm.Type("coldcopy-staging")
+	press(tm, "enter")
+	waitScreen(t, tm, "resizing", has("status resizing"))
+	press(tm, "ctrl+c")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+
+	assert.Equal(t, "stop watching (the resize goes on)", viewtest.HelpKeys(t, pane.ShortHelp())["esc"], "the help says what esc does while watching")
+	report := pane.ExitReport()
+	require.Len(t, report, 1)
+	assert.Regexp(t, `^resize of coldcopy-staging \(db-s-2vcpu-4gb x2 → db-s-4vcpu-8gb x2\) still in progress at DigitalOcean when the console quit \(last status resizing, db-s-2vcpu-4gb x2, \d+s elapsed\); `+
+		"`cachedeck do show coldcopy-staging` reads its status; audit log: "+regexp.QuoteMeta(c.AuditPath)+`$`, report[0])
+}
+
+// The ? help lists the movement keys of the list, and esc as stopping the
+// watch of a resize, not the resize.
+func TestHelpListsTheKeysOfEachMode(t *testing.T) {
+	api := dotest.New(t)
+	dc, err := dobackend.New(dobackend.Options{Token: dobackend.NewToken(dotest.Token, "test"), BaseURL: api.BaseURL()})
+	require.NoError(t, err)
+	pane := cluster.New(viewtest.NewCommon(nil, false), dc, "")
+	h := viewtest.Start(t, pane, 100, 20)
+	h.Until("listed", func() bool { return len(pane.Clusters()) == 2 })
+	keys := viewtest.HelpKeys(t, pane.FullHelp()...)
+	for _, k := range []string{"up", "down", "pgup", "pgdown", "home", "end", "enter", "r"} {
+		assert.Contains(t, keys, k)
+	}
 }

@@ -493,11 +493,23 @@ func (m *Model) ShortHelp() []key.Binding {
 		return []key.Binding{k.Open, k.Back}
 	case modeConfirm:
 		return []key.Binding{bindConfirm, bindCancel}
+	case modeWatch:
+		if !m.watchDone && !m.watchStopped {
+			return []key.Binding{bindStopWatch}
+		}
 	}
 	return []key.Binding{k.Back}
 }
 
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+// FullHelp adds the movement keys to the modes that move a cursor.
+func (m *Model) FullHelp() [][]key.Binding {
+	switch m.mode {
+	case modeList, modeWizard, modeEviction:
+		k := m.c.Keys
+		return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, m.ShortHelp()}
+	}
+	return [][]key.Binding{m.ShortHelp()}
+}
 
 var (
 	bindResize   = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "resize"))
@@ -505,4 +517,7 @@ var (
 	bindNodes    = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "node count"))
 	bindConfirm  = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm"))
 	bindCancel   = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	// bindStopWatch: esc while a resize is watched stops the watch, not
+	// the resize.
+	bindStopWatch = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop watching (the resize goes on)"))
 )

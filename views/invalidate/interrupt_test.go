@@ -101,7 +101,7 @@ func TestStopLogsAnUnknownOutcomeForARunThatOutlastsIt(t *testing.T) {
 	// write a second outcome.
 	close(release)
 	select {
-	case <-job.ended:
+	case <-job.Ended():
 	case <-time.After(20 * time.Second):
 		t.Fatal("the released run never ended")
 	}

@@ -4,31 +4,21 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
-
-	tea "charm.land/bubbletea/v2"
 
 	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 // runJob is one mutation (an invalidation or a restore) running in the
-// background, shaped like the memory pane's breakdown: progress goes to
-// Update through events (dropped when Update lags), the final message
-// always gets through unless the pane stopped.
+// background, shaped like the memory pane's breakdown: a widgets.Job
+// (progress dropped when Update lags, the final message always delivered
+// unless the pane stopped) with the run's audit lines.
 type runJob struct {
-	id     uint64
+	*widgets.Job
 	action string // "an invalidation", "a restore": for "… is running"
-	cancel context.CancelFunc
-	// cancelled: esc, Ctrl-C or Stop asked the run to end. Only the
-	// model's goroutine reads and sets it.
-	cancelled bool
-	events    chan tea.Msg
-	quit      chan struct{}
-	quitOnce  sync.Once
-	ended     chan struct{} // closed when work has returned
 
 	audit runAudit // the run's audit lines, shared with Stop
 }
@@ -41,84 +31,14 @@ type runJob struct {
 var stopWait = 10 * time.Second
 
 func startJob(id uint64, action string, work func(ctx context.Context, j *runJob)) *runJob {
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &runJob{id: id, action: action, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{}), ended: make(chan struct{})}
-	go func() {
-		defer close(j.ended)
-		defer close(j.events)
-		work(ctx, j)
-	}()
+	j := &runJob{Job: widgets.NewJob(id), action: action}
+	j.Start(func(ctx context.Context) { work(ctx, j) })
 	return j
 }
 
-// requestCancel asks the run to stop before its next batch; the batch in
-// flight finishes, and the exact counts come back in the final message.
-func (j *runJob) requestCancel() {
-	j.cancelled = true
-	j.cancel()
-}
-
-// send delivers the job's final message, or drops it once the pane
-// stopped.
-func (j *runJob) send(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	case <-j.quit:
-	}
-}
-
-// offer delivers a progress message unless the last one is still unread:
-// the work never waits for the screen.
-func (j *runJob) offer(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	default:
-	}
-}
-
-// wait returns the job's next message; nil once the job has ended.
-func (j *runJob) wait() tea.Cmd {
-	events := j.events
-	return func() tea.Msg {
-		msg, ok := <-events
-		if !ok {
-			return nil
-		}
-		return msg
-	}
-}
-
-// hasEnded reports whether the run's work is over (its final message may
-// still be on its way to Update).
-func (j *runJob) hasEnded() bool {
-	select {
-	case <-j.ended:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop cancels the run, lets the goroutine end even if nobody reads its
-// last message, and waits for it (up to stopWait): quitting the console
-// mid-run must not leave an "attempted" audit line without its outcome.
-// It reports whether the run ended in time.
-func (j *runJob) stop() bool {
-	j.requestCancel()
-	j.quitOnce.Do(func() { close(j.quit) })
-	return j.waitEnded(stopWait)
-}
-
-func (j *runJob) waitEnded(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-j.ended:
-		return true
-	case <-t.C:
-		return false
-	}
-}
+// stop cancels the run and waits for it up to stopWait; it reports
+// whether the run ended in time.
+func (j *runJob) stop() bool { return j.Stop(stopWait) }
 
 // openAudit is log, or the audit log at path opened now. Its error is
 // the reason a mutation is blocked, so it names the remedy.
@@ -152,11 +72,11 @@ type runSpec struct {
 }
 
 func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
-	done := doneMsg{pane: pane, job: j.id}
+	done := doneMsg{pane: pane, job: j.ID}
 	log, err := openAudit(s.log, s.auditPath)
 	if err != nil {
 		done.blocked = err
-		j.send(done)
+		j.Send(done)
 		return
 	}
 	done.log = log
@@ -172,7 +92,7 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 		f, path, err := redisops.CreateBackupFile(s.backupDir, s.now)
 		if err != nil {
 			done.blocked = err
-			j.send(done)
+			j.Send(done)
 			return
 		}
 		backup, done.backup = f, path
@@ -186,14 +106,14 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 			_ = os.Remove(done.backup) // still empty: nothing was deleted
 			done.backup = ""
 		}
-		j.send(done)
+		j.Send(done)
 		return
 	}
 	gov := redisops.NewGovernor(s.client, redisops.GovernorOptions{Budget: GovernorBudget})
 	gov.Start(ctx)
 	o.Governor = gov
 	o.Progress = func(p redisops.InvalidateProgress) {
-		j.offer(progressMsg{pane: pane, job: j.id, p: p})
+		j.Offer(progressMsg{pane: pane, job: j.ID, p: p})
 	}
 	start := time.Now()
 	res, err := s.client.Invalidate(ctx, o)
@@ -211,7 +131,7 @@ func (s runSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	entry.DurationMs = res.Duration.Milliseconds()
 	setOutcome(&entry, err, res.Cancelled)
 	done.auditErr = j.audit.outcome(entry)
-	j.send(done)
+	j.Send(done)
 }
 
 func closeBackup(f *os.File) error {

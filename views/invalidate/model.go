@@ -137,7 +137,7 @@ func (m *Model) Stop() {
 		return
 	}
 	if !m.job.stop() && m.job.audit.abandon() {
-		m.job.waitEnded(stopWait) // its own outcome line is being written
+		m.job.WaitEnded(stopWait) // its own outcome line is being written
 	}
 	if e, ok := m.job.audit.finalEntry(); ok {
 		m.exitLines = append(m.exitLines, exitLine(e, m.c.AuditFile()))
@@ -152,10 +152,10 @@ func (m *Model) ExitReport() []string { return m.exitLines }
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run in
 // progress exactly as esc does.
 func (m *Model) Interrupt() (tea.Cmd, bool) {
-	if m.job == nil || m.job.cancelled || m.job.hasEnded() {
+	if m.job == nil || m.job.Cancelled() || m.job.HasEnded() {
 		return nil, false // nothing left to cancel: ctrl+c quits
 	}
-	m.job.requestCancel()
+	m.job.RequestCancel()
 	return nil, true
 }
 
@@ -265,13 +265,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return views.Flash(views.FlashError, "preview failed: "+redisops.Describe(msg.err))
 		}
 	case progressMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		m.progress = msg.p
-		return m.job.wait()
+		return m.job.Wait()
 	case doneMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		return m.finished(msg)
@@ -370,7 +370,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, m.keys.cancel) && m.job != nil:
 		// The batch in flight finishes; the exact count comes back in doneMsg.
-		m.job.requestCancel()
+		m.job.RequestCancel()
 		return nil
 	case key.Matches(msg, m.keys.cancel) && m.cancelPreview != nil:
 		m.cancelPreview() // its previewMsg reports the cancellation
@@ -499,7 +499,7 @@ func (m *Model) startRun(ps []string) tea.Cmd {
 	}
 	pane := m.id
 	m.job = startJob(nextSeq(), "an invalidation", func(ctx context.Context, j *runJob) { spec.run(ctx, pane, j) })
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 // backupDir is where backups go: next to the audit log. Empty when there

@@ -139,15 +139,15 @@ func (m *Model) updateRestore(msg tea.Msg) tea.Cmd {
 		}
 		f.preview = msg.p
 	case restoreProgressMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		if f != nil {
 			f.progress = msg.r
 		}
-		return m.job.wait()
+		return m.job.Wait()
 	case restoreDoneMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		return m.restoreFinished(msg)
@@ -177,7 +177,7 @@ func (m *Model) restoreKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.cancel) && m.job != nil:
 		// The batch in flight finishes; the exact counts come back in
 		// restoreDoneMsg.
-		m.job.requestCancel()
+		m.job.RequestCancel()
 	case m.job != nil:
 		if key.Matches(msg, m.keys.edit, m.keys.preview, m.keys.replace, m.keys.restoreRun) {
 			return views.Flash(views.FlashInfo, m.job.action+" is running: esc cancels it")
@@ -269,7 +269,7 @@ func (m *Model) startRestore() tea.Cmd {
 	}
 	pane := m.id
 	m.job = startJob(nextSeq(), "a restore", func(ctx context.Context, j *runJob) { spec.run(ctx, pane, j) })
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 func (m *Model) restoreFinished(msg restoreDoneMsg) tea.Cmd {
@@ -328,25 +328,25 @@ type restoreSpec struct {
 }
 
 func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
-	done := restoreDoneMsg{pane: pane, job: j.id}
+	done := restoreDoneMsg{pane: pane, job: j.ID}
 	log, err := openAudit(s.log, s.auditPath)
 	if err != nil {
 		done.blocked = err
-		j.send(done)
+		j.Send(done)
 		return
 	}
 	done.log = log
 	file, err := os.Open(s.path)
 	if err != nil {
 		done.blocked = fmt.Errorf("backup file: %w (check the path)", err)
-		j.send(done)
+		j.Send(done)
 		return
 	}
 	defer file.Close()
 	entry := audit.Entry{Server: s.client.Addr, Profile: s.profile, Action: "restore", Target: s.path, Matched: s.records, Outcome: audit.Attempted}
 	if err := j.audit.attempt(log, entry); err != nil {
 		done.blocked = auditBlocked(err)
-		j.send(done)
+		j.Send(done)
 		return
 	}
 	gov := redisops.NewGovernor(s.client, redisops.GovernorOptions{Budget: GovernorBudget})
@@ -356,7 +356,7 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 		Rate:     s.rate,
 		Governor: gov,
 		Progress: func(r redisops.RestoreResult) {
-			j.offer(restoreProgressMsg{pane: pane, job: j.id, r: r})
+			j.Offer(restoreProgressMsg{pane: pane, job: j.ID, r: r})
 		},
 	}
 	start := time.Now()
@@ -370,5 +370,5 @@ func (s restoreSpec) run(ctx context.Context, pane uint64, j *runJob) {
 	entry.DurationMs = done.elapsed.Milliseconds()
 	setOutcome(&entry, err, res.Cancelled)
 	done.auditErr = j.audit.outcome(entry)
-	j.send(done)
+	j.Send(done)
 }

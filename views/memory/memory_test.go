@@ -139,9 +139,9 @@ func TestEscCancelsTheBreakdown(t *testing.T) {
 
 	// A breakdown replaced by another is cancelled, its answer dropped.
 	h.Key("b")
-	first := h.m.job.id
+	first := h.m.job.ID
 	h.Key("b")
-	assert.NotEqual(t, first, h.m.job.id)
+	assert.NotEqual(t, first, h.m.job.ID)
 	h.Until("the second breakdown", func() bool { return !h.m.Running() })
 	assert.False(t, h.m.Report().Cancelled)
 }

@@ -192,7 +192,7 @@ func (m *Model) startBreakdown(exact bool) tea.Cmd {
 	if m.section == SectionFacts {
 		m.section, m.offset = SectionNamespaces, 0
 	}
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -206,13 +206,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.facts, m.factsErr = msg.facts, msg.err
 		m.clampOffset()
 	case progressMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		m.progress, m.govP99, m.govPause = msg.p, msg.p99, msg.pause
-		return m.job.wait()
+		return m.job.Wait()
 	case doneMsg:
-		if msg.pane != m.id || m.job == nil || msg.job != m.job.id {
+		if msg.pane != m.id || m.job == nil || msg.job != m.job.ID {
 			return nil
 		}
 		m.job.stop()
@@ -255,7 +255,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.startBreakdown(true)
 	case key.Matches(msg, m.keys.cancel) && m.job != nil:
 		// The walk stops; the partial report comes back as a doneMsg.
-		m.job.cancel()
+		m.job.RequestCancel()
 		return views.Flash(views.FlashInfo, "memory breakdown cancelled")
 	case key.Matches(msg, m.keys.deeper), key.Matches(msg, m.keys.shallower):
 		d := m.depth + 1

@@ -82,9 +82,12 @@ func (m *Model) startFix(fix string, matched int64) tea.Cmd {
 	m.fixCancel = cancel
 	pane, seq, c, load, profile := m.id, m.fixSeq, m.c.Client, m.Load, m.c.Profile
 	log, path := m.log, m.c.AuditFile()
+	ended, final := make(chan struct{}), new(fixedMsg)
+	m.fixEnded, m.fixFinal = ended, final
 	return func() tea.Msg {
 		defer cancel()
 		msg := fixedMsg{pane: pane, seq: seq, name: fix}
+		defer func() { *final = msg; close(ended) }()
 		p, err := load(profile)
 		if err != nil {
 			msg.Err = err
@@ -95,7 +98,11 @@ func (m *Model) startFix(fix string, matched int64) tea.Cmd {
 			run, stop := context.WithCancel(tctx) // the timeout
 			defer stop()
 			defer context.AfterFunc(ctx, stop)() // and esc
-			return runFix(run, c, p, fix, out, &msg.changed)
+			err := runFix(run, c, p, fix, out, &msg.changed)
+			if errors.Is(err, errFixCancelled) {
+				out.Outcome = audit.Cancelled // the audit log says cancelled, not failed
+			}
+			return err
 		})
 		return msg
 	}
@@ -158,19 +165,26 @@ func (m *Model) fixDone(msg fixedMsg) tea.Cmd {
 	if msg.Log != nil {
 		m.log = msg.Log
 	}
+	// A fix that ran (its attempted line is in the audit log), whatever it
+	// ended with, may have changed keys: the keys pane and the inspector
+	// refresh what they show. One that never started changed nothing.
+	var changed tea.Cmd
+	if msg.Blocked == nil && msg.Log != nil {
+		changed = views.KeysChanged(true)
+	}
 	switch {
 	case msg.Blocked != nil:
 		return views.Flash(views.FlashError, "policy fix NOT run: cannot write the audit log: "+msg.Blocked.Error())
 	case errors.Is(msg.Err, errFixCancelled):
-		return views.Flash(views.FlashInfo, fmt.Sprintf("policy fix %s cancelled: %d keys changed", msg.name, msg.changed))
+		return tea.Batch(changed, views.Flash(views.FlashInfo, fmt.Sprintf("policy fix %s cancelled: %d keys changed", msg.name, msg.changed)))
 	case msg.Err != nil:
-		return views.Flash(views.FlashError, fmt.Sprintf("policy fix %s failed after %d keys: %s", msg.name, msg.changed, redisops.Describe(msg.Err)))
+		return tea.Batch(changed, views.Flash(views.FlashError, fmt.Sprintf("policy fix %s failed after %d keys: %s", msg.name, msg.changed, redisops.Describe(msg.Err))))
 	case msg.AuditErr != nil:
-		return views.Flash(views.FlashWarn, "policy fix done, but its outcome is not in the audit log: "+msg.AuditErr.Error())
+		return tea.Batch(changed, views.Flash(views.FlashWarn, "policy fix done, but its outcome is not in the audit log: "+msg.AuditErr.Error()))
 	}
 	what := "TTLs set"
 	if msg.name == redisops.FixDamagedLZ {
 		what = "damaged keys deleted"
 	}
-	return tea.Batch(views.Flash(views.FlashInfo, fmt.Sprintf("policy fix: %d %s; r audits again", msg.changed, what)))
+	return tea.Batch(changed, views.Flash(views.FlashInfo, fmt.Sprintf("policy fix: %d %s; r audits again", msg.changed, what)))
 }

@@ -67,6 +67,13 @@ type Model struct {
 	fixSeq    uint64             // the fix in flight, 0 when none
 	fixCancel context.CancelFunc // esc
 	log       *audit.Log         // opened by the first fix, never closed (an outcome in flight at quit still lands)
+	// fixEnded closes once the fix in flight has written its outcome,
+	// fixFinal (readable then): what Stop tells the terminal.
+	fixEnded chan struct{}
+	fixFinal *fixedMsg
+
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 }
 
 // New returns the pane; r starts an audit.
@@ -385,7 +392,7 @@ func (m *Model) ShortHelp() []key.Binding {
 		return m.confirm.Help()
 	}
 	if m.runSeq != 0 || m.fixSeq != 0 {
-		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))}
+		return []key.Binding{cancelKey}
 	}
 	h := []key.Binding{auditKey, scrollHint}
 	h = append(h, m.fixKeys()...)
@@ -415,5 +422,14 @@ func (m *Model) FullHelp() [][]key.Binding {
 	if m.confirm.Active() || m.runSeq != 0 || m.fixSeq != 0 {
 		return [][]key.Binding{m.ShortHelp()}
 	}
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, append([]key.Binding{auditKey}, m.fixKeys()...)}
+	actions := []key.Binding{auditKey}
+	if !m.c.ReadOnly {
+		// Both fixes are listed even before an audit found work for them:
+		// pressed then, they say what they need.
+		actions = append(actions, fixTTLKey, fixLZKey)
+	}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, actions}
 }
+
+// cancelKey: esc cancels an audit or a fix in progress.
+var cancelKey = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))

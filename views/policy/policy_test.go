@@ -3,8 +3,10 @@ package policy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,11 +19,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coldcopy/cachedeck/audit"
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	cachepolicy "github.com/coldcopy/cachedeck/policy"
 	"github.com/coldcopy/cachedeck/redisops"
 	"github.com/coldcopy/cachedeck/seed"
+	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
+	"github.com/coldcopy/cachedeck/views/widgets"
 )
 
 type root struct{ pane *Model }
@@ -114,7 +119,10 @@ func TestPolicyPaneCancelAndBadPolicy(t *testing.T) {
 	}
 }
 
-func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+// audited is a read-write pane on 1,500 seeded keys, its audit log in a
+// temporary directory, after a complete audit.
+func audited(t *testing.T) (*redisops.Client, *views.Common, *Model, *viewtest.Harness) {
+	t.Helper()
 	c := seeded(t, 1500)
 	common := viewtest.NewCommon(c, false)
 	common.AuditPath = filepath.Join(t.TempDir(), "audit.jsonl")
@@ -123,6 +131,11 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	h := viewtest.Start(t, pane, 100, 30)
 	h.Key("r")
 	h.Until("the audit", func() bool { return !pane.Running() && pane.Report() != nil })
+	return c, common, pane, h
+}
+
+func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
+	c, common, pane, h := audited(t)
 	noTTL := pane.fixCounts(redisops.FixTTL)
 	damaged := pane.fixCounts(redisops.FixDamagedLZ)
 	require.Positive(t, noTTL)
@@ -135,13 +148,17 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	h.Key("n")
 	assert.False(t, pane.Confirming())
 	assert.NoFileExists(t, common.AuditPath)
+	assert.Empty(t, h.KeysChanged(), "an audit and a fix answered no change no key")
 
 	h.Key("T")
 	h.Key("y")
 	h.Until("the TTL fix", func() bool { return !pane.Fixing() })
+	// The keys pane and the inspector are told to refresh.
+	assert.Equal(t, []views.KeysChangedMsg{{All: true}}, h.KeysChanged())
 	h.Key("D")
 	h.Key("y")
 	h.Until("the damaged LZ: fix", func() bool { return !pane.Fixing() })
+	assert.Len(t, h.KeysChanged(), 2, "each fix tells the panes showing keys")
 	h.Key("r")
 	h.Until("the audit after the fixes", func() bool { return !pane.Running() })
 	assert.Zero(t, pane.fixCounts(redisops.FixTTL))
@@ -163,4 +180,63 @@ func TestPolicyPaneFixesAreConfirmedAndAudited(t *testing.T) {
 	hr.Key("T")
 	assert.False(t, ro.Confirming())
 	assert.Contains(t, strings.Join(hr.Flashes(), "\n"), "read-only")
+}
+
+// Quitting mid-fix: Stop cancels the fix and waits for its outcome, which
+// is the line the terminal gets once the screen is gone; a stopped audit
+// says it changed nothing.
+func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
+	_, common, pane, h := audited(t)
+	assert.Empty(t, pane.ExitReport(), "a finished audit is not reported")
+
+	h.Key("T")
+	h.Key("y")
+	require.True(t, pane.Fixing())
+	pane.Stop()
+	assert.False(t, pane.Fixing())
+	data, err := os.ReadFile(common.AuditPath)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Len(t, lines, 2, "the outcome is logged before Stop returns")
+	report := pane.ExitReport()
+	require.Len(t, report, 1)
+	assert.Regexp(t, `^policy fix ttl (cancelled: [0-9,]+ keys changed|done: [0-9,]+ TTLs set); audit log: `+regexp.QuoteMeta(common.AuditPath)+`$`, report[0])
+	if strings.Contains(lines[1], `"outcome":"cancelled"`) {
+		assert.Contains(t, report[0], "cancelled")
+	} else {
+		assert.Contains(t, report[0], "done")
+	}
+
+	h.Key("r")
+	require.True(t, pane.Running())
+	pane.Stop()
+	require.Len(t, pane.ExitReport(), 2)
+	assert.Regexp(t, `^policy audit stopped by quitting after [0-9,]+ keys scanned: an audit only reads, nothing was changed$`, pane.ExitReport()[1])
+	pane.Stop()
+	assert.Len(t, pane.ExitReport(), 2, "a second Stop adds nothing")
+}
+
+func TestFixExitLineWords(t *testing.T) {
+	assert.Equal(t, "policy fix damaged-lz failed after 3 keys: boom; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixDamagedLZ, changed: 3, Audited: widgets.Audited{Log: &audit.Log{}, Err: errors.New("boom")}}, "a.jsonl"))
+	assert.Equal(t, "policy fix ttl not run: no policy; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixTTL, Audited: widgets.Audited{Err: errors.New("no policy")}}, "a.jsonl"))
+	assert.Equal(t, "policy fix damaged-lz done: 1,200 damaged keys deleted; audit log: a.jsonl",
+		fixExitLine(fixedMsg{name: redisops.FixDamagedLZ, changed: 1200, Audited: widgets.Audited{Log: &audit.Log{}}}, "a.jsonl"))
+}
+
+// The full help lists both fixes (not in read-only mode) before an audit
+// has found work for them; the short help only those the audit offers.
+func TestHelpListsTheFixes(t *testing.T) {
+	rw := New(viewtest.NewCommon(nil, false))
+	keys := viewtest.HelpKeys(t, rw.FullHelp()...)
+	assert.Equal(t, "fix TTLs…", keys["T"])
+	assert.Equal(t, "delete damaged LZ:…", keys["D"])
+	assert.Equal(t, "audit", keys["r"])
+	assert.Contains(t, keys, "pgdown")
+	assert.NotContains(t, viewtest.HelpKeys(t, rw.ShortHelp()), "T", "no audit has found work for it")
+	ro := New(viewtest.NewCommon(nil, true))
+	keys = viewtest.HelpKeys(t, ro.FullHelp()...)
+	assert.NotContains(t, keys, "T")
+	assert.NotContains(t, keys, "D")
 }

@@ -66,6 +66,9 @@ type Harness struct {
 	detail   func() string
 	msgs     chan tea.Msg
 	done     chan struct{}
+	// keysChanged: the KeysChangedMsgs the pane sent (they still reach
+	// the pane, as the frame broadcasts them).
+	keysChanged []views.KeysChangedMsg
 }
 
 // Option changes a Harness.
@@ -167,6 +170,9 @@ func (h *Harness) Dispatch(msg tea.Msg) {
 			h.Run(c)
 		}
 	default:
+		if kc, ok := msg.(views.KeysChangedMsg); ok {
+			h.keysChanged = append(h.keysChanged, kc)
+		}
 		if h.outbound(msg) {
 			h.Out = append(h.Out, msg)
 			return
@@ -230,6 +236,14 @@ func (h *Harness) Flashes() []string {
 		}
 	}
 	return out
+}
+
+// KeysChanged are the KeysChangedMsgs dispatched so far (after handling
+// what is already pending): what the pane told the keys pane and the
+// inspector to refresh.
+func (h *Harness) KeysChanged() []views.KeysChangedMsg {
+	h.Drain()
+	return h.keysChanged
 }
 
 // KeyMsg builds a key press: "enter", "esc", "pgdown"... or one character.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -55,77 +54,36 @@ type (
 	}
 )
 
-// job is a run in the background: progress is offered (dropped while the
-// last is unread), the final message always gets through unless the pane
-// stopped.
+// job is a run in the background: a widgets.Job (progress dropped while
+// the last is unread, the final message always delivered unless the pane
+// stopped) with what it is and its outcome.
 type job struct {
-	id        uint64
-	what      string // "warmer app", "the restore", "the TTL refresh"
-	cancel    context.CancelFunc
-	cancelled bool
-	events    chan tea.Msg
-	quit      chan struct{}
-	quitOnce  sync.Once
-	ended     chan struct{}
+	*widgets.Job
+	what string // "warmer app", "the restore", "the TTL refresh"
+	// final is the run's outcome, set before the work returns: what the
+	// terminal is told when quitting stopped the run.
+	final *doneMsg
 }
 
 func startJob(what string, work func(ctx context.Context, j *job)) *job {
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &job{id: nextSeq(), what: what, cancel: cancel, events: make(chan tea.Msg, 1), quit: make(chan struct{}), ended: make(chan struct{})}
-	go func() {
-		defer close(j.ended)
-		defer close(j.events)
-		work(ctx, j)
-	}()
+	j := &job{Job: widgets.NewJob(nextSeq()), what: what}
+	j.Start(func(ctx context.Context) { work(ctx, j) })
 	return j
 }
 
-func (j *job) requestCancel() { j.cancelled = true; j.cancel() }
-
-func (j *job) offer(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	default:
-	}
+// finish records the run's outcome, then hands it to the pane.
+func (j *job) finish(done doneMsg) {
+	j.final = &done
+	j.Send(done)
 }
 
-func (j *job) send(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	case <-j.quit:
+// stop cancels and waits (bounded) for the run to log its outcome, which
+// it returns; nil when the run did not end in time.
+func (j *job) stop() *doneMsg {
+	if !j.Stop(10 * time.Second) {
+		return nil
 	}
-}
-
-func (j *job) wait() tea.Cmd {
-	events := j.events
-	return func() tea.Msg {
-		msg, ok := <-events
-		if !ok {
-			return nil
-		}
-		return msg
-	}
-}
-
-func (j *job) hasEnded() bool {
-	select {
-	case <-j.ended:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop cancels and waits (bounded) for the run to log its outcome.
-func (j *job) stop() {
-	j.requestCancel()
-	j.quitOnce.Do(func() { close(j.quit) })
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case <-j.ended:
-	case <-t.C:
-	}
+	return j.final
 }
 
 // merged is ctx (the audited helper's, with its timeout) also ended by
@@ -164,11 +122,11 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, nil, nil, nil, nil
 	m.resultFor = "warmer " + w.Name
 	m.job = startJob("warmer "+w.Name, func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "warm", warmer: w.Name}
+		done := doneMsg{pane: pane, job: j.ID, what: "warm", warmer: w.Name}
 		token, err := w.ResolveToken()
 		if err != nil && !errors.Is(err, config.ErrNoToken) {
 			done.audited.Blocked = err
-			j.send(done)
+			j.finish(done)
 			return
 		}
 		target := "warmer " + w.Name + " " + warmer.ShownURL(w.URL)
@@ -180,7 +138,7 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			rep, err := warmer.Run(ctx, c, w, token, warmer.RunOptions{Governor: gov, UntilStable: untilStable, Progress: func(p warmer.Progress) {
-				j.offer(progressMsg{pane: pane, job: j.id, warm: &p})
+				j.Offer(progressMsg{pane: pane, job: j.ID, warm: &p})
 			}})
 			done.report = rep
 			if rep != nil {
@@ -196,9 +154,9 @@ func (m *Model) startWarm(w config.Warmer) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 // startPreview reads what the form's action would do.
@@ -307,7 +265,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, &redisops.RestoreResult{}, nil, nil, nil
 	m.resultFor = "warm from " + path
 	m.job = startJob("the restore", func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "restore"}
+		done := doneMsg{pane: pane, job: j.ID, what: "restore"}
 		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "warm-from-backup", Target: path, Patterns: decode.DisplayKeys(patterns)}
 		done.audited = widgets.RunAuditedCounting(nil, auditPath, entry, runTimeout, func(ctx context.Context, out *audit.Entry) error {
 			ctx, cancel := merged(ctx, jobCtx)
@@ -321,7 +279,7 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			res, err := c.Restore(ctx, f, redisops.RestoreOptions{Patterns: patterns, Governor: gov, Progress: func(r redisops.RestoreResult) {
-				j.offer(progressMsg{pane: pane, job: j.id, restore: &r})
+				j.Offer(progressMsg{pane: pane, job: j.ID, restore: &r})
 			}})
 			done.restore = &res
 			out.Matched = res.Restored + res.Skipped + res.Expired + res.Failed
@@ -334,9 +292,9 @@ func (m *Model) startRestore(path string, patterns []string) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
@@ -344,7 +302,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 	m.report, m.restored, m.spread, m.runErr, m.auditErr = nil, nil, &redisops.TTLSpreadResult{}, nil, nil
 	m.resultFor = "TTL refresh of " + strings.Join(decode.DisplayKeys(o.Patterns), " ")
 	m.job = startJob("the TTL refresh", func(jobCtx context.Context, j *job) {
-		done := doneMsg{pane: pane, job: j.id, what: "ttl-spread"}
+		done := doneMsg{pane: pane, job: j.ID, what: "ttl-spread"}
 		entry := audit.Entry{Server: c.Addr, Profile: profile, Action: "ttl-spread", Patterns: decode.DisplayKeys(o.Patterns),
 			Target: fmt.Sprintf("ttl %s + jitter %s", o.TTL, o.Jitter)}
 		done.audited = widgets.RunAuditedCounting(nil, auditPath, entry, runTimeout, func(ctx context.Context, out *audit.Entry) error {
@@ -354,7 +312,7 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 			gov.Start(ctx)
 			defer gov.Stop()
 			o.Governor = gov
-			o.Progress = func(r redisops.TTLSpreadResult) { j.offer(progressMsg{pane: pane, job: j.id, spread: &r}) }
+			o.Progress = func(r redisops.TTLSpreadResult) { j.Offer(progressMsg{pane: pane, job: j.ID, spread: &r}) }
 			res, err := c.TTLSpread(ctx, o)
 			if res != nil {
 				done.spread = res
@@ -368,9 +326,9 @@ func (m *Model) startSpread(o redisops.TTLSpreadOptions) tea.Cmd {
 		if done.audited.Log != nil {
 			_ = done.audited.Log.Close()
 		}
-		j.send(done)
+		j.finish(done)
 	})
-	return m.job.wait()
+	return m.job.Wait()
 }
 
 // progress folds a progress message into the live view.
@@ -420,6 +378,9 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 		m.spread = msg.spread
 	}
 	m.runErr, m.auditErr = a.Err, a.AuditErr
+	// Whatever the run ended with, it may have changed keys: the keys pane
+	// and the inspector refresh what they show.
+	changed := views.KeysChanged(true)
 	if msg.what == "warm" {
 		e := msg.entry
 		e.Outcome = audit.Done
@@ -437,9 +398,9 @@ func (m *Model) finished(msg doneMsg) tea.Cmd {
 	}
 	switch {
 	case a.AuditErr != nil:
-		return views.Flash(views.FlashError, "ran, but the audit log could not be written: "+a.AuditErr.Error())
+		return tea.Batch(changed, views.Flash(views.FlashError, "ran, but the audit log could not be written: "+a.AuditErr.Error()))
 	case a.Err != nil:
-		return views.Flash(views.FlashError, a.Err.Error())
+		return tea.Batch(changed, views.Flash(views.FlashError, a.Err.Error()))
 	}
-	return views.Flash(views.FlashInfo, m.resultFor+": done")
+	return tea.Batch(changed, views.Flash(views.FlashInfo, m.resultFor+": done"))
 }

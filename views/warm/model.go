@@ -71,6 +71,9 @@ type Model struct {
 	resultFor string // what the result is of, e.g. "warmer app"
 	runErr    error
 	auditErr  error
+
+	// exitLines: the outcome of runs stopped by quitting (ExitReport).
+	exitLines []string
 }
 
 // liveWarm is the progress of a warm run as its messages arrive.
@@ -133,17 +136,21 @@ func (m *Model) Capturing() bool { return m.mode != modeList || m.confirm.Active
 func (m *Model) Stop() {
 	m.stopPreview()
 	if m.job != nil {
-		m.job.stop()
+		m.exitLines = append(m.exitLines, exitLine(m.resultFor, m.job.stop(), m.c.AuditFile()))
 		m.job = nil
 	}
 }
 
+// ExitReport is the outcome of the runs that quitting the console
+// stopped, one line each, for the terminal once the screen is gone.
+func (m *Model) ExitReport() []string { return m.exitLines }
+
 // Interrupt implements views.Interrupter: Ctrl-C cancels a run as esc does.
 func (m *Model) Interrupt() (tea.Cmd, bool) {
-	if m.job == nil || m.job.cancelled || m.job.hasEnded() {
+	if m.job == nil || m.job.Cancelled() || m.job.HasEnded() {
 		return nil, false
 	}
-	m.job.requestCancel()
+	m.job.RequestCancel()
 	return nil, true
 }
 
@@ -181,13 +188,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case progressMsg:
-		if m.job == nil || msg.pane != m.id || msg.job != m.job.id {
+		if m.job == nil || msg.pane != m.id || msg.job != m.job.ID {
 			return nil
 		}
 		m.progress(msg)
-		return m.job.wait()
+		return m.job.Wait()
 	case doneMsg:
-		if m.job == nil || msg.pane != m.id || msg.job != m.job.id {
+		if m.job == nil || msg.pane != m.id || msg.job != m.job.ID {
 			return nil
 		}
 		return m.finished(msg)
@@ -211,7 +218,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.job != nil {
 		if key.Matches(msg, m.keys.cancel) {
-			m.job.requestCancel()
+			m.job.RequestCancel()
 			return nil
 		}
 		return views.Flash(views.FlashInfo, m.job.what+" is running: esc cancels it")
@@ -344,8 +351,8 @@ func (m *Model) formValues() string {
 }
 
 type bindings struct {
-	run, stable, backup, ttl, cancel key.Binding
-	formNext, formGo, formBack       key.Binding
+	run, stable, backup, ttl, cancel     key.Binding
+	formNext, formPrev, formGo, formBack key.Binding
 }
 
 func newBindings() bindings {
@@ -355,7 +362,8 @@ func newBindings() bindings {
 		backup:   key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "warm from backup")),
 		ttl:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "TTL refresh")),
 		cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run")),
-		formNext: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+		formNext: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		formPrev: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
 		formGo:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview, then run")),
 		formBack: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 	}
@@ -369,15 +377,19 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.job != nil:
 		return []key.Binding{m.keys.cancel}
 	case m.mode != modeList:
-		return []key.Binding{m.keys.formNext, m.keys.formGo, m.keys.formBack}
+		return []key.Binding{m.keys.formNext, m.keys.formPrev, m.keys.formGo, m.keys.formBack}
 	case m.c.ReadOnly:
 		return []key.Binding{m.c.Keys.Up, m.c.Keys.Down}
 	}
 	return []key.Binding{m.keys.run, m.keys.stable, m.keys.backup, m.keys.ttl}
 }
 
-// FullHelp implements views.Pane.
+// FullHelp implements views.Pane: the cursor keys only where they move
+// the cursor (a form types j and k, a run or a question ignores them).
 func (m *Model) FullHelp() [][]key.Binding {
+	if m.confirm.Active() || m.job != nil || m.mode != modeList {
+		return [][]key.Binding{m.ShortHelp()}
+	}
 	return [][]key.Binding{{m.c.Keys.Up, m.c.Keys.Down}, m.ShortHelp()}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/coldcopy/cachedeck/internal/redistest"
 	"github.com/coldcopy/cachedeck/internal/warmtest"
 	"github.com/coldcopy/cachedeck/redisops"
+	"github.com/coldcopy/cachedeck/views"
 	"github.com/coldcopy/cachedeck/views/viewtest"
 	"github.com/coldcopy/cachedeck/views/warm"
 )
@@ -76,6 +77,7 @@ func TestRunAWarmerWithConfirmation(t *testing.T) {
 	rep := f.m.Report()
 	require.NotNil(t, rep)
 	assert.EqualValues(t, 170, rep.Added())
+	assert.Equal(t, []views.KeysChangedMsg{{All: true}}, f.h.KeysChanged(), "the keys pane and the inspector refresh")
 	assert.EqualValues(t, 170, rep.Warmed)
 	v = f.view(t)
 	assert.Contains(t, v, "round 1: HTTP 200, success true, warmed 170, errors 0, 1 attempt")
@@ -119,6 +121,7 @@ func TestWarmerErrorsAreShownWithoutTheToken(t *testing.T) {
 	f.h.Key("y")
 	f.h.Until("the run", func() bool { return !f.m.Running() })
 	require.Error(t, f.m.RunErr())
+	assert.Len(t, f.h.KeysChanged(), 1, "a failed run may have changed keys too")
 	v := f.view(t)
 	assert.Contains(t, v, "the app answered 500")
 	assert.NotContains(t, v, secret)
@@ -176,6 +179,7 @@ func TestWarmFromBackupAndTTLRefresh(t *testing.T) {
 	assert.EqualValues(t, 1, r.Skipped)
 	assert.EqualValues(t, 40, r.NotMatched)
 	assert.Equal(t, "fresh", rdb.Get(ctx, warmtest.Key(0, 1)).Val())
+	assert.Len(t, f.h.KeysChanged(), 1, "the restore tells the panes showing keys")
 	assert.EqualValues(t, 0, rdb.Exists(ctx, "user:1").Val())
 
 	// t: the TTL refresh, prefilled with the namespace and its policy TTL.
@@ -194,6 +198,7 @@ func TestWarmFromBackupAndTTLRefresh(t *testing.T) {
 	require.NoError(t, f.m.RunErr())
 	s := f.m.Spread()
 	require.NotNil(t, s)
+	assert.Len(t, f.h.KeysChanged(), 2, "so does the TTL refresh")
 	assert.EqualValues(t, 40, s.Updated)
 	ttl := rdb.TTL(ctx, warmtest.Key(0, 7)).Val()
 	assert.True(t, ttl > 59*time.Minute && ttl <= 66*time.Minute, "1h + up to 6m, got %s", ttl)
@@ -231,6 +236,7 @@ func TestCancelAHangingWarmer(t *testing.T) {
 	_, interrupted := f.m.Interrupt()
 	assert.True(t, interrupted)
 	f.h.Until("the run to end", func() bool { return !f.m.Running() })
+	assert.Len(t, f.h.KeysChanged(), 1, "a cancelled run may have changed keys")
 	entries, err := audit.ReadTail(f.auditPath, 10)
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
@@ -238,3 +244,101 @@ func TestCancelAHangingWarmer(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Quitting mid-run: Stop cancels the run, which writes its outcome; the
+// same outcome is the line the terminal gets once the screen is gone.
+func TestQuitMidRunReportsTheOutcomeForTheTerminal(t *testing.T) {
+	f := setup(t, false)
+	f.app.SetMode(warmtest.Hang)
+	assert.Empty(t, f.m.ExitReport(), "nothing ran")
+	f.h.Key("enter")
+	f.h.Key("y")
+	deadline := time.Now().Add(10 * time.Second)
+	for f.app.Calls() == 0 && time.Now().Before(deadline) {
+		f.h.Next(20 * time.Millisecond)
+	}
+	require.EqualValues(t, 1, f.app.Calls())
+	f.m.Stop()
+	assert.False(t, f.m.Running())
+	entries, err := audit.ReadTail(f.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, audit.Cancelled, entries[1].Outcome)
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Contains(t, report[0], "warmer app cancelled")
+	assert.Contains(t, report[0], "; audit log: "+f.auditPath)
+	assert.NotContains(t, report[0], secret)
+	f.m.Stop()
+	assert.Len(t, f.m.ExitReport(), 1, "a second Stop adds nothing")
+}
+
+// A TTL refresh stopped by quitting reports its counts.
+func TestQuitMidTTLRefreshReportsItsCounts(t *testing.T) {
+	f := setup(t, false)
+	ctx := context.Background()
+	for i := 0; i < 3000; i++ {
+		require.NoError(t, f.c.Redis().Set(ctx, warmtest.Key(0, i), "s", time.Hour).Err())
+	}
+	f.h.Key("t")
+	f.h.Key("enter")
+	f.h.Until("the preview", func() bool { return strings.Contains(f.view(t), "with a TTL") })
+	f.h.Key("enter")
+	f.h.Key("y")
+	require.True(t, f.m.Running())
+	f.m.Stop()
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Regexp(t, `^TTL refresh of coldcopy:lead_score:\* (cancelled|done): [0-9,]+ of [0-9,]+ TTLs set; audit log: `, report[0])
+	entries, err := audit.ReadTail(f.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Contains(t, report[0], " "+entries[1].Outcome+": "+commas(entries[1].Updated)+" of ")
+}
+
+func commas(n int64) string { return views.Commas(n) }
+
+// The ? help lists the keys that work in each state: no cursor keys while
+// a form types j and k, the field keys the form takes, and no conflict.
+func TestHelpListsTheKeysOfEachState(t *testing.T) {
+	f := setup(t, false)
+	full := func() map[string]string { return viewtest.HelpKeys(t, f.m.FullHelp()...) }
+	short := func() map[string]string { return viewtest.HelpKeys(t, f.m.ShortHelp()) }
+	list := full()
+	for _, k := range []string{"enter", "w", "u", "b", "t", "j", "k"} {
+		assert.Contains(t, list, k)
+	}
+	f.h.Key("t")
+	require.True(t, f.m.Capturing())
+	form := full()
+	assert.NotContains(t, form, "j", "j types into the form")
+	assert.NotContains(t, form, "k")
+	for k, want := range map[string]string{"tab": "next field", "down": "next field", "shift+tab": "previous field", "up": "previous field", "esc": "back"} {
+		assert.Equal(t, want, form[k], k)
+		assert.Equal(t, want, short()[k], k)
+	}
+}
+
+// A warm run that ended before quitting read its message is reported with
+// its counts.
+func TestQuitAfterARunEndedReportsItsCounts(t *testing.T) {
+	f := setup(t, false)
+	f.h.Key("enter")
+	f.h.Key("y")
+	require.True(t, f.m.Running())
+	// Wait for the audit log's outcome line without handing the final
+	// message to the pane: the run is over, the pane has not seen it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		entries, err := audit.ReadTail(f.auditPath, 10)
+		if err == nil && len(entries) == 2 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the run never logged its outcome")
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.m.Stop()
+	report := f.m.ExitReport()
+	require.Len(t, report, 1)
+	assert.Equal(t, "warmer app done: +170 keys added in 1 round, app warmed 170; audit log: "+f.auditPath, report[0])
+}
