@@ -78,10 +78,9 @@ is refused in read-only mode, and is written to the audit log.`,
 			return err
 		}
 		defer c.Close()
-		pw := a.stdout
-		if asJSON {
-			pw = a.stderr
-		}
+		// With --json the preview goes to stderr only when someone reads
+		// it there or is asked to confirm it.
+		pw := a.humanOut(asJSON, !yes && !dryRun)
 		var gov *redisops.Governor
 		if budget > 0 {
 			gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
@@ -124,7 +123,7 @@ is refused in read-only mode, and is written to the audit log.`,
 			return fmt.Errorf("%w: nothing was changed", err)
 		}
 		o := redisops.TTLSpreadOptions{Patterns: patterns, TTL: ttl, Jitter: jitter, IncludePersistent: includePersistent, Rate: rate, Governor: gov}
-		if !asJSON && stdinIsTerminal() {
+		if a.stderrIsTerminal() {
 			o.Progress = func(r redisops.TTLSpreadResult) {
 				fmt.Fprintf(a.stderr, "\rupdated %d of ~%d   ", r.Updated, toChange)
 			}

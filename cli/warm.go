@@ -168,7 +168,7 @@ func (a *app) warmCall(cmd *cobra.Command, args []string, wf warmFlags) error {
 	}
 	token, err := w.ResolveToken()
 	if errors.Is(err, config.ErrNoToken) {
-		fmt.Fprintf(a.stderr, "cachedeck: warning: warmer %s has no token: calling it without Authorization\n", w.Name)
+		fmt.Fprintf(a.noteOut(wf.asJSON), "cachedeck: warning: warmer %s has no token: calling it without Authorization\n", w.Name)
 	} else if err != nil {
 		return usageError{err}
 	}
@@ -182,7 +182,7 @@ func (a *app) warmCall(cmd *cobra.Command, args []string, wf warmFlags) error {
 		defer g.Stop()
 		o.Governor = g
 	}
-	if !wf.asJSON && stdinIsTerminal() {
+	if a.stderrIsTerminal() {
 		o.Progress = func(p warmer.Progress) { writeWarmProgress(a.stderr, w, p) }
 	}
 	auditLog, err := audit.Open(a.auditPath())
@@ -323,10 +323,7 @@ func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) er
 		}
 		patterns = w.Namespaces
 	}
-	pw := a.stdout
-	if wf.asJSON {
-		pw = a.stderr
-	}
+	pw := a.humanOut(wf.asJSON, !wf.yes && !wf.dryRun)
 	file, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("backup file: %w", err)
@@ -376,7 +373,7 @@ func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) er
 		defer g.Stop()
 		o.Governor = g
 	}
-	if !wf.asJSON && stdinIsTerminal() {
+	if a.stderrIsTerminal() {
 		o.Progress = func(r redisops.RestoreResult) {
 			fmt.Fprintf(a.stderr, "\rrestored %d, kept %d existing, expired %d   ", r.Restored, r.Skipped, r.Expired)
 		}
