@@ -121,3 +121,54 @@ func TestNewCommandsJSONContractDigitalOcean(t *testing.T) {
 		checkJSONRun(t, c)
 	}
 }
+
+// TestNewCommandsTakePatternsAsArguments: the argument forms select the
+// same keys as the --pattern forms, which keep working.
+func TestNewCommandsTakePatternsAsArguments(t *testing.T) {
+	opsEnv(t)
+	srv := redistest.Standalone(t)
+	rdb := client(t, srv.URL())
+	ctx := context.Background()
+	for i := range 20 {
+		require.NoError(t, rdb.Set(ctx, "lead:"+itoa(i), "v", time.Hour).Err())
+	}
+	require.NoError(t, rdb.Set(ctx, "user:1", "v", time.Hour).Err())
+	url := []string{"--url", srv.URL()}
+	count := func(field string, args ...string) float64 {
+		t.Helper()
+		code, out, stderr := run(t, append(args, url...)...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &m), out)
+		n, _ := m[field].(float64)
+		return n
+	}
+	// lead:1 and lead:10 … lead:19
+	dir := t.TempDir()
+	assert.EqualValues(t, 11, count("keys", "backup", "--logical", "lead:1*", "--dir", dir, "--no-prune", "--json"))
+	assert.EqualValues(t, 11, count("keys", "backup", "--logical", "--pattern", "lead:1*", "--dir", t.TempDir(), "--json"))
+	assert.EqualValues(t, 12, count("keys", "backup", "--logical", "lead:1*", "user:*", "--dir", t.TempDir(), "--json"))
+
+	assert.EqualValues(t, 11, count("matched", "ttl-spread", "lead:1*", "--ttl", "1h", "--jitter", "5m", "--dry-run", "--json"))
+	assert.EqualValues(t, 11, count("matched", "ttl-spread", "--pattern", "lead:1*", "--ttl", "1h", "--jitter", "5m", "--dry-run", "--json"))
+
+	code, out, stderr := run(t, append([]string{"backups", "--dir", dir, "--json"}, url...)...)
+	require.Equal(t, 0, code, stderr)
+	var list []struct {
+		Path string `json:"path"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &list), out)
+	require.Len(t, list, 1)
+	require.NoError(t, rdb.Del(ctx, "lead:1", "lead:10", "lead:2").Err())
+	assert.EqualValues(t, 2, count("to_restore", "warm", "--from-backup", list[0].Path, "lead:1*", "--dry-run", "--json"))
+	assert.EqualValues(t, 2, count("to_restore", "warm", "--from-backup", list[0].Path, "--pattern", "lead:1*", "--dry-run", "--json"))
+	assert.EqualValues(t, 1, count("to_restore", "warm", "--from-backup", list[0].Path, "lead:10", "--dry-run", "--json"))
+
+	// A bare word is a warmer's name, and the profile has none.
+	code, _, stderr = run(t, append([]string{"warm", "--from-backup", list[0].Path, "app", "--dry-run"}, url...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "warmer")
+	code, _, stderr = run(t, append([]string{"backup", "--bgsave", "lead:*"}, url...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "patterns go with --logical")
+}

@@ -37,7 +37,7 @@ func (a *app) ttlSpreadCmd() *cobra.Command {
 	var includePersistent, dryRun, yes, asJSON bool
 	var rate int
 	cmd := &cobra.Command{
-		Use:   "ttl-spread --pattern P... --ttl D --jitter D [--include-persistent] [--dry-run] [--yes] [--rate N] [--budget D] [--json]",
+		Use:   "ttl-spread PATTERN... --ttl D --jitter D [--pattern P]... [--include-persistent] [--dry-run] [--yes] [--rate N] [--budget D] [--json]",
 		Short: "Set each key's TTL to the policy TTL plus a random jitter, so keys warmed together stop expiring together",
 		Long: `ttl-spread breaks up a thundering herd: after a warm-up, the keys of a
 namespace were written together and will expire together. It sets each
