@@ -191,16 +191,16 @@ func (r *backupRun) finish(runErr error) error {
 		}
 	} else {
 		for _, w := range r.out.Warnings {
-			fmt.Fprintln(a.stderr, "warning: "+w)
+			fmt.Fprintln(a.stderr, "warning: "+decode.SafeLine(w))
 		}
 		if runErr == nil {
-			fmt.Fprintln(a.stdout, r.summary())
+			fmt.Fprintln(a.stdout, decode.SafeLine(r.summary()))
 		}
 		for _, n := range r.out.Pruned {
-			fmt.Fprintln(a.stdout, "pruned "+n)
+			fmt.Fprintln(a.stdout, "pruned "+decode.DisplayKey(n))
 		}
 		for _, n := range r.out.KeptFailed {
-			fmt.Fprintln(a.stdout, "kept "+n+": it failed verification (inspect it, delete it by hand)")
+			fmt.Fprintln(a.stdout, "kept "+decode.DisplayKey(n)+": it failed verification (inspect it, delete it by hand)")
 		}
 	}
 	if runErr != nil {

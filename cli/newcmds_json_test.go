@@ -115,11 +115,18 @@ func TestNewCommandsJSONContractDigitalOcean(t *testing.T) {
 		{name: "do clusters", args: []string{"do", "clusters", "--json"}},
 		{name: "do show", args: []string{"do", "show", "coldcopy-cache", "--json"}},
 		{name: "do resize --dry-run", args: []string{"do", "resize", "coldcopy-cache", "--size", "db-s-2vcpu-4gb", "--dry-run", "--json"}},
-		{name: "do resize", args: []string{"do", "resize", "coldcopy-cache", "--size", "db-s-2vcpu-4gb", "--yes", "--json"}},
 	}
 	for _, c := range cases {
 		checkJSONRun(t, c)
 	}
+	// Without --json the preview goes to stdout and the progress to stderr.
+	code, out, stderr := run(t, "do", "resize", "coldcopy-cache", "--size", "db-s-2vcpu-4gb", "--yes", "--poll-interval", "1ms")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "fit:      fits")
+	assert.Contains(t, stderr, "status resizing, db-s-1vcpu-1gb x1")
+	assert.Contains(t, stderr, "PING ")
+	assert.Contains(t, stderr, "status online, db-s-2vcpu-4gb x1")
+	checkJSONRun(t, jsonCase{name: "do resize", args: []string{"do", "resize", "coldcopy-cache", "--size", "db-s-2vcpu-4gb", "--nodes", "2", "--yes", "--json", "--poll-interval", "1ms"}})
 }
 
 // TestNewCommandsTakePatternsAsArguments: the argument forms select the
