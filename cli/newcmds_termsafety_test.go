@@ -43,7 +43,7 @@ func TestNewCommandsTextOutputIsTerminalSafe(t *testing.T) {
 		suffix := p + string(rune('a'+i))
 		require.NoError(t, rdb.Set(ctx, "lead:"+suffix, "v", time.Hour).Err())
 		require.NoError(t, rdb.Set(ctx, "user:"+suffix, `{"id":1}`, 0).Err()) // no TTL: a policy finding
-		require.NoError(t, rdb.Set(ctx, "evil"+suffix+":1", "v", 0).Err())   // an unknown namespace
+		require.NoError(t, rdb.Set(ctx, "evil"+suffix+":1", "v", 0).Err())    // an unknown namespace
 	}
 	dir := t.TempDir()
 	// A file whose name carries escape sequences, in the backup directory.
