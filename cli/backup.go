@@ -173,7 +173,7 @@ written to the audit log.`,
 		}
 		return r.finish(runErr)
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 // finish prints the result (text or JSON) and turns the outcome into the

@@ -92,7 +92,7 @@ SHA-256. It sends nothing to the server.`,
 		return nil
 	})
 	cmd.AddCommand(a.pruneCmd())
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func (a *app) pruneCmd() *cobra.Command {

@@ -164,7 +164,7 @@ is refused in read-only mode, and is written to the audit log.`,
 		}
 		return nil
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func (a *app) writeTTLSpreadJSON(asJSON bool, r ttlSpreadJSON, ran bool) error {

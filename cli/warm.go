@@ -104,7 +104,7 @@ Read-only mode refuses both.`,
 		}
 		return a.warmCall(cmd, args, wf)
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 // pickWarmer finds the warmer to run: --endpoint, else NAME among the
