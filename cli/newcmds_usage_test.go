@@ -28,6 +28,8 @@ func TestNewCommandsUsageErrorsPointAtTheirHelp(t *testing.T) {
 		{"cachedeck warm", []string{"warm", "--max-rounds", "0"}},
 		{"cachedeck warm", []string{"warm", "--from-backup", "x.ndjson", "--until-stable"}},
 		{"cachedeck warm", []string{"warm", "--pattern", "lead:*"}},
+		{"cachedeck warm", []string{"warm", "--from-backup", "x.ndjson", "app", "lead:*", "--yes"}},
+		{"cachedeck warm", []string{"warm", "--from-backup", "x.ndjson", "app", "other", "--yes"}},
 		{"cachedeck ttl-spread", []string{"ttl-spread", "--nope"}},
 		{"cachedeck ttl-spread", []string{"ttl-spread", "lead:*", "--ttl", "soon"}},
 		{"cachedeck ttl-spread", []string{"ttl-spread", "lead:*", "--jitter", "5m"}},

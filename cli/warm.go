@@ -307,6 +307,13 @@ func writeWarmReport(w io.Writer, rep *warmer.Report) {
 }
 
 func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) error {
+	names, argPatterns := splitWarmArgs(args)
+	if len(names) > 1 {
+		return usagef("warm --from-backup takes at most one warmer NAME (got %s); a pattern holds * ? [ or :; see 'cachedeck warm --help'", strings.Join(decode.DisplayKeys(names), ", "))
+	}
+	if len(names) == 1 && len(argPatterns) > 0 {
+		return usagef("give either a warmer NAME or patterns with --from-backup, not both; see 'cachedeck warm --help'")
+	}
 	if !wf.dryRun && !wf.yes && !stdinIsTerminal() {
 		return usagef("warm --from-backup writes keys: add --yes to confirm (no terminal to ask on)")
 	}
@@ -320,15 +327,7 @@ func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) er
 		return err
 	}
 	defer c.Close()
-	patterns := wf.patterns
-	names, argPatterns := splitWarmArgs(args)
-	patterns = append(patterns, argPatterns...)
-	if len(names) > 1 {
-		return usagef("warm --from-backup takes at most one warmer NAME (got %s); a pattern holds * ? [ or :; see 'cachedeck warm --help'", strings.Join(decode.DisplayKeys(names), ", "))
-	}
-	if len(names) == 1 && len(argPatterns) > 0 {
-		return usagef("give either a warmer NAME or patterns with --from-backup, not both; see 'cachedeck warm --help'")
-	}
+	patterns := append(slices.Clip(wf.patterns), argPatterns...)
 	if len(patterns) == 0 && len(names) == 1 {
 		w, err := pickWarmer(s, names, warmFlags{})
 		if err != nil {
