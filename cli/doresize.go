@@ -136,7 +136,7 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 
 	// With --json, the preview and the progress go to stderr only when
 	// someone reads them there (or is asked to confirm).
-	pw := a.humanOut(f.asJSON, !f.yes && !f.dryRun)
+	pw := a.humanOut(f.asJSON, !f.yes && !f.dryRun && stdinIsTerminal())
 	notes := a.noteOut(f.asJSON)
 	// The fit check: live memory first, nothing sent before it passes.
 	rc, fit, err := a.resizeFit(ctx, notes, dc, cl, from, to, f.noFitCheck, prices)
