@@ -68,7 +68,7 @@ func (a *app) backupCmd() *cobra.Command {
 	var patterns []string
 	var budget time.Duration
 	cmd := &cobra.Command{
-		Use:   "backup [--bgsave | --download | --logical [--pattern P...]] [--dir D] [--keep-days N] [--keep N] [--json]",
+		Use:   "backup [--bgsave | --download | --logical [PATTERN... | --pattern P...]] [--dir D] [--keep-days N] [--keep N] [--json]",
 		Short: "Back up the server: BGSAVE on its disk, an RDB downloaded here, or a logical backup where both are refused",
 		Long: `backup makes a verified backup and prunes old ones.
 
@@ -77,7 +77,8 @@ func (a *app) backupCmd() *cobra.Command {
               rdb_last_bgsave_status). Not in read-only mode.
   --download  an RDB snapshot over the replication protocol (like redis-cli --rdb),
               into --dir, verified (magic, version, CRC64).
-  --logical   SCAN + DUMP + PTTL of every key (or of --pattern), paced by the
+  --logical   SCAN + DUMP + PTTL of every key (or of the patterns, given as
+              arguments or --pattern: backup --logical 'lead:*'), paced by the
               load governor; resumes an interrupted one. 'cachedeck restore FILE'
               reads it. Works on managed Valkey, where BGSAVE and SYNC are refused.
 
@@ -89,7 +90,7 @@ the same profile are pruned (--keep-days, --keep; never the newest, never one
 that failed verification). BGSAVE and downloads fork the server: when its memory
 is large against free memory, it warns and asks (or needs --yes). Every backup is
 written to the audit log.`,
-		Args: exactArgs(0, "no arguments"),
+		Args: cobra.ArbitraryArgs, // patterns of a logical backup
 	}
 	f := cmd.Flags()
 	f.BoolVar(&bgsave, "bgsave", false, "BGSAVE on the server's disk and wait for it")
@@ -105,7 +106,8 @@ written to the audit log.`,
 	f.IntVar(&rate, "rate", 0, "logical backup: at most N keys per second (0: paced by the governor only)")
 	f.DurationVar(&budget, "budget", redisops.DefaultGovernorBudget, "p99 latency budget of the load governor (0: off)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	cmd.RunE = a.run(func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = a.run(func(cmd *cobra.Command, args []string) error {
+		patterns = append(patterns, args...)
 		chosen := 0
 		for _, b := range []bool{bgsave, download, logical} {
 			if b {
@@ -116,9 +118,9 @@ written to the audit log.`,
 		case chosen > 1:
 			return usagef("choose one of --bgsave, --download and --logical")
 		case len(patterns) > 0 && (bgsave || download):
-			return usagef("--pattern goes with --logical: BGSAVE and RDB downloads hold every key")
+			return usagef("patterns go with --logical: BGSAVE and RDB downloads hold every key; see 'cachedeck backup --help'")
 		case slices.Contains(patterns, ""):
-			return usagef("--pattern must not be empty")
+			return usagef("a pattern must not be empty; see 'cachedeck backup --help'")
 		case keepDays < 0 || keep < 0 || rate < 0 || budget < 0:
 			return usagef("--keep-days, --keep, --rate and --budget must not be negative")
 		}
@@ -171,7 +173,7 @@ written to the audit log.`,
 		}
 		return r.finish(runErr)
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 // finish prints the result (text or JSON) and turns the outcome into the
@@ -189,16 +191,16 @@ func (r *backupRun) finish(runErr error) error {
 		}
 	} else {
 		for _, w := range r.out.Warnings {
-			fmt.Fprintln(a.stderr, "warning: "+w)
+			fmt.Fprintln(a.stderr, "warning: "+decode.SafeLine(w))
 		}
 		if runErr == nil {
-			fmt.Fprintln(a.stdout, r.summary())
+			fmt.Fprintln(a.stdout, decode.SafeLine(r.summary()))
 		}
 		for _, n := range r.out.Pruned {
-			fmt.Fprintln(a.stdout, "pruned "+n)
+			fmt.Fprintln(a.stdout, "pruned "+decode.DisplayKey(n))
 		}
 		for _, n := range r.out.KeptFailed {
-			fmt.Fprintln(a.stdout, "kept "+n+": it failed verification (inspect it, delete it by hand)")
+			fmt.Fprintln(a.stdout, "kept "+decode.DisplayKey(n)+": it failed verification (inspect it, delete it by hand)")
 		}
 	}
 	if runErr != nil {
@@ -268,7 +270,7 @@ func (r *backupRun) confirmFork(ctx context.Context, what string) error {
 	risk := r.c.ForkRisk(ctx)
 	if risk.Warning != "" {
 		r.out.Warnings = append(r.out.Warnings, risk.Warning)
-		fmt.Fprintln(r.a.stderr, "warning: "+risk.Warning)
+		fmt.Fprintln(r.a.noteOut(r.asJSON), "warning: "+risk.Warning)
 	}
 	if r.yes || (risk.Warning == "" && !r.s.production) {
 		return nil
@@ -476,4 +478,4 @@ func (r *backupRun) logical(ctx context.Context) error {
 	return nil
 }
 
-func (r *backupRun) progressShown() bool { return !r.asJSON && stdinIsTerminal() }
+func (r *backupRun) progressShown() bool { return r.a.stderrIsTerminal() }

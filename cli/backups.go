@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coldcopy/cachedeck/decode"
 	"github.com/coldcopy/cachedeck/redisops"
 )
 
@@ -76,21 +77,22 @@ SHA-256. It sends nothing to the server.`,
 			return enc.Encode(out)
 		}
 		if len(entries) == 0 {
-			_, err := fmt.Fprintf(a.stdout, "no backups in %s\n", dir)
+			_, err := fmt.Fprintf(a.stdout, "no backups in %s\n", decode.DisplayKey(dir))
 			return err
 		}
-		fmt.Fprintf(a.stdout, "%s\n%-48s %-8s %10s %10s %8s  %s\n", dir, "NAME", "KIND", "SIZE", "KEYS", "AGE", "STATUS")
+		fmt.Fprintf(a.stdout, "%s\n%-48s %-8s %10s %10s %8s  %s\n", decode.DisplayKey(dir), "NAME", "KIND", "SIZE", "KEYS", "AGE", "STATUS")
 		for _, e := range entries {
 			keys := "?"
 			if e.Keys >= 0 {
 				keys = fmt.Sprint(e.Keys)
 			}
-			fmt.Fprintf(a.stdout, "%-48s %-8s %10s %10s %8s  %s\n", e.Name, e.Kind, humanBytes(e.Bytes), keys, shortAge(e.Age(now)), e.Status())
+			// File names and verification errors are untrusted bytes.
+			fmt.Fprintf(a.stdout, "%-48s %-8s %10s %10s %8s  %s\n", decode.DisplayKey(e.Name), e.Kind, humanBytes(e.Bytes), keys, shortAge(e.Age(now)), decode.SafeLine(e.Status()))
 		}
 		return nil
 	})
 	cmd.AddCommand(a.pruneCmd())
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func (a *app) pruneCmd() *cobra.Command {
@@ -132,10 +134,10 @@ func (a *app) pruneCmd() *cobra.Command {
 			verb = "would remove"
 		}
 		for _, e := range plan.Remove {
-			fmt.Fprintf(a.stdout, "%s %s (%s, %s old)\n", verb, e.Name, humanBytes(e.Bytes), shortAge(e.Age(time.Now())))
+			fmt.Fprintf(a.stdout, "%s %s (%s, %s old)\n", verb, decode.DisplayKey(e.Name), humanBytes(e.Bytes), shortAge(e.Age(time.Now())))
 		}
 		for _, e := range plan.KeptFailed {
-			fmt.Fprintf(a.stdout, "kept %s: it failed verification (%s); inspect it, delete it by hand\n", e.Name, e.VerifyError)
+			fmt.Fprintf(a.stdout, "kept %s: it failed verification (%s); inspect it, delete it by hand\n", decode.DisplayKey(e.Name), decode.SafeLine(e.VerifyError))
 		}
 		fmt.Fprintf(a.stdout, "%d %s, %d kept\n", len(plan.Remove), verb, plan.Kept)
 		return err

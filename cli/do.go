@@ -31,7 +31,7 @@ profile's do_token_env / do_token_file; it is never printed or logged.
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error { return cmd.Help() }),
 	}
 	cmd.AddCommand(a.doClustersCmd(), a.doShowCmd(), a.doCACmd(), a.doEvictionCmd(), a.doResizeCmd())
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func (a *app) writeJSON(v any) error {

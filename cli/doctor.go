@@ -83,7 +83,7 @@ unknown do not fail), 1 findings, 2 no verdict.`,
 		}
 		return nil
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func toDoctorJSON(r *redisops.DoctorReport) doctorJSON {

@@ -134,12 +134,12 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 		return usagef("%s with %d nodes is not offered for %s (offered: %s)", to.Size, to.Nodes, opts.Engine, offered(opts, to.Nodes))
 	}
 
-	pw := a.stdout
-	if f.asJSON {
-		pw = a.stderr
-	}
+	// With --json, the preview and the progress go to stderr only when
+	// someone reads them there (or is asked to confirm).
+	pw := a.humanOut(f.asJSON, !f.yes && !f.dryRun && stdinIsTerminal())
+	notes := a.noteOut(f.asJSON)
 	// The fit check: live memory first, nothing sent before it passes.
-	rc, fit, err := a.resizeFit(ctx, dc, cl, from, to, f.noFitCheck, prices)
+	rc, fit, err := a.resizeFit(ctx, notes, dc, cl, from, to, f.noFitCheck, prices)
 	if rc != nil {
 		defer rc.Close()
 	}
@@ -190,7 +190,7 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 	if err := log.Append(entry); err != nil {
 		fmt.Fprintf(a.stderr, "cachedeck: warning: the resize was accepted, but the audit log could not be written: %v\n", err)
 	}
-	fmt.Fprintf(a.stderr, "accepted: %s is resizing to %s x%d\n", decode.DisplayKey(cl.Name), to.Size, to.Nodes)
+	fmt.Fprintf(notes, "accepted: %s is resizing to %s x%d\n", decode.DisplayKey(cl.Name), to.Size, to.Nodes)
 	if f.noWait {
 		out.Status = "accepted"
 		return a.resizeDone(f.asJSON, out, start, "the API accepted the resize; follow it with 'cachedeck do show "+decode.DisplayKey(cl.Name)+"'")
@@ -207,7 +207,7 @@ func (a *app) resize(ctx context.Context, name string, f resizeFlags) error {
 			}
 			cancel()
 		}
-		fmt.Fprintln(a.stderr, line)
+		fmt.Fprintln(notes, line)
 	}
 	final, err := dc.WaitResized(ctx, cl.ID, to.Size, to.Nodes, dobackend.WaitOptions{Interval: f.pollInterval, Timeout: f.waitTimeout, Progress: progress})
 	if final != nil {
@@ -254,17 +254,17 @@ func (a *app) resizeDone(asJSON bool, out resizeJSON, start time.Time, msg strin
 // resizeFit reads the live memory and judges the target. The connection
 // is returned open for the PING shown while waiting. With --no-fit-check
 // only a larger size passes without live figures.
-func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend.Cluster, from, to dobackend.Plan, skip bool, prices dobackend.PriceTable) (*redisops.Client, *dobackend.Fit, error) {
+func (a *app) resizeFit(ctx context.Context, notes io.Writer, dc *dobackend.Client, cl *dobackend.Cluster, from, to dobackend.Plan, skip bool, prices dobackend.PriceTable) (*redisops.Client, *dobackend.Fit, error) {
 	if skip {
 		cur, okCur := prices.Lookup(from.Size)
 		tgt, okTgt := prices.Lookup(to.Size)
 		if !okCur || !okTgt || tgt.RAM < cur.RAM {
 			return nil, nil, usagef("--no-fit-check is only for a resize to a larger size; %s → %s needs the fit check", from.Size, to.Size)
 		}
-		fmt.Fprintln(a.stderr, "cachedeck: warning: --no-fit-check: live memory not read")
+		fmt.Fprintln(notes, "cachedeck: warning: --no-fit-check: live memory not read")
 		return nil, nil, nil
 	}
-	rc, err := a.connectForFit(ctx, dc, cl)
+	rc, err := a.connectForFit(ctx, notes, dc, cl)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fit check: cannot read the live memory of %s: %v; nothing was sent (give --url to a route that reaches it, --do-private from inside its VPC, or --no-fit-check for an upsize)", decode.DisplayKey(cl.Name), redisops.Describe(err))
 	}
@@ -281,7 +281,7 @@ func (a *app) resizeFit(ctx context.Context, dc *dobackend.Client, cl *dobackend
 // else the cluster's own connection from the API. A default profile or
 // $REDIS_URL is not taken: it may well name another server, and the fit
 // would then be judged on the wrong data.
-func (a *app) connectForFit(ctx context.Context, dc *dobackend.Client, cl *dobackend.Cluster) (*redisops.Client, error) {
+func (a *app) connectForFit(ctx context.Context, notes io.Writer, dc *dobackend.Client, cl *dobackend.Cluster) (*redisops.Client, error) {
 	s, err := a.conn.resolve(a.stderr)
 	if err != nil {
 		return nil, err
@@ -298,7 +298,7 @@ func (a *app) connectForFit(ctx context.Context, dc *dobackend.Client, cl *dobac
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(a.stderr, "cachedeck: note: live memory from %s\n", rc.Addr)
+	fmt.Fprintf(notes, "cachedeck: note: live memory from %s\n", rc.Addr)
 	return rc, nil
 }
 

@@ -25,7 +25,7 @@ file, else the built-in policy.`,
 		Args: exactArgs(0, "a subcommand: init, check or fix"),
 	}
 	cmd.AddCommand(a.policyInitCmd(), a.policyCheckCmd(), a.policyFixCmd())
-	return cmd
+	return withHelpHints(cmd)
 }
 
 // policyLocation is where the policy file of this invocation lives and

@@ -34,8 +34,14 @@ func noVerdict(err error) error {
 	if err == nil || errors.As(err, &ue) {
 		return err
 	}
-	return usageError{err}
+	return noVerdictError{usageError{err}}
 }
+
+// noVerdictError exits 2 like a usage error, but is no mistake in how the
+// command was called: it gets no pointer to --help.
+type noVerdictError struct{ usageError }
+
+func (e noVerdictError) Unwrap() error { return e.usageError }
 
 // policyCheckJSON is the `cachedeck policy check --json` object.
 type policyCheckJSON struct {

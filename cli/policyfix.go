@@ -91,10 +91,7 @@ spread over the namespace's last ttl_tolerance so they do not expire together.`,
 			gov.Start(ctx)
 			defer gov.Stop()
 		}
-		pw := a.stdout
-		if asJSON {
-			pw = a.stderr
-		}
+		pw := a.humanOut(asJSON, !yes && !dryRun)
 		fx := &policyFix{a: a, c: c, s: s, p: p, gov: gov, rate: rate, name: name}
 		// The preview is the dry run: what would change, counted the same way.
 		var matched int64

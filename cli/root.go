@@ -126,7 +126,7 @@ func (a *app) run(fn func(cmd *cobra.Command, args []string) error) func(*cobra.
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("%s takes %s (got %d arguments); see 'cachedeck %s --help'", cmd.Name(), what, len(args), cmd.Name())
+			return usagef("%s takes %s (got %d arguments); see '%s --help'", cmd.Name(), what, len(args), cmd.CommandPath())
 		}
 		return nil
 	}

@@ -37,7 +37,7 @@ func (a *app) ttlSpreadCmd() *cobra.Command {
 	var includePersistent, dryRun, yes, asJSON bool
 	var rate int
 	cmd := &cobra.Command{
-		Use:   "ttl-spread --pattern P... --ttl D --jitter D [--include-persistent] [--dry-run] [--yes] [--rate N] [--budget D] [--json]",
+		Use:   "ttl-spread PATTERN... --ttl D --jitter D [--pattern P]... [--include-persistent] [--dry-run] [--yes] [--rate N] [--budget D] [--json]",
 		Short: "Set each key's TTL to the policy TTL plus a random jitter, so keys warmed together stop expiring together",
 		Long: `ttl-spread breaks up a thundering herd: after a warm-up, the keys of a
 namespace were written together and will expire together. It sets each
@@ -78,10 +78,9 @@ is refused in read-only mode, and is written to the audit log.`,
 			return err
 		}
 		defer c.Close()
-		pw := a.stdout
-		if asJSON {
-			pw = a.stderr
-		}
+		// With --json the preview goes to stderr only when someone reads
+		// it there or is asked to confirm it.
+		pw := a.humanOut(asJSON, !yes && !dryRun)
 		var gov *redisops.Governor
 		if budget > 0 {
 			gov = redisops.NewGovernor(c, redisops.GovernorOptions{Budget: budget})
@@ -124,7 +123,7 @@ is refused in read-only mode, and is written to the audit log.`,
 			return fmt.Errorf("%w: nothing was changed", err)
 		}
 		o := redisops.TTLSpreadOptions{Patterns: patterns, TTL: ttl, Jitter: jitter, IncludePersistent: includePersistent, Rate: rate, Governor: gov}
-		if !asJSON && stdinIsTerminal() {
+		if a.stderrIsTerminal() {
 			o.Progress = func(r redisops.TTLSpreadResult) {
 				fmt.Fprintf(a.stderr, "\rupdated %d of ~%d   ", r.Updated, toChange)
 			}
@@ -165,7 +164,7 @@ is refused in read-only mode, and is written to the audit log.`,
 		}
 		return nil
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 func (a *app) writeTTLSpreadJSON(asJSON bool, r ttlSpreadJSON, ran bool) error {

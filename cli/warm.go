@@ -40,7 +40,7 @@ type warmFlags struct {
 func (a *app) warmCmd() *cobra.Command {
 	var wf warmFlags
 	cmd := &cobra.Command{
-		Use:   "warm [NAME] [--until-stable] [--json] | warm [NAME] --from-backup FILE [--pattern P]...",
+		Use:   "warm [NAME] [--until-stable] [--json] | warm --from-backup FILE [NAME | PATTERN...] [--pattern P]...",
 		Short: "Run the app's cache warmer and show what it added per namespace; or warm from a backup",
 		Long: `warm calls a warmer configured in the profile (warm_url + token_env, or
 [[profiles.X.warmers]]; NAME picks one) the way the app's cron job does, and
@@ -53,13 +53,18 @@ added, at most --max-rounds times. --endpoint URL with --token-env or
 
 --from-backup FILE restores from a backup written by 'invalidate --backup'
 only the keys that are missing now (existing keys are never overwritten),
-restricted to --pattern (or to NAME's namespaces), with the TTL they had
+restricted to the patterns (arguments holding * ? [ or :, as in
+'cachedeck warm --from-backup FILE "lead:*"', or --pattern) or else to
+NAME's namespaces, with the TTL they had
 left: a warm-up that needs no app. It is previewed, confirmed (or --yes),
 paced and audited like 'restore'.
 
 The token is never printed, logged or written to the audit log.
 Read-only mode refuses both.`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if fromBackup, _ := cmd.Flags().GetString("from-backup"); fromBackup != "" {
+				return nil // patterns, and at most one NAME (checked in the run)
+			}
 			if len(args) > 1 {
 				return usagef("warm takes at most one warmer NAME (got %d arguments); see 'cachedeck warm --help'", len(args))
 			}
@@ -99,7 +104,7 @@ Read-only mode refuses both.`,
 		}
 		return a.warmCall(cmd, args, wf)
 	})
-	return cmd
+	return withHelpHints(cmd)
 }
 
 // pickWarmer finds the warmer to run: --endpoint, else NAME among the
@@ -168,7 +173,7 @@ func (a *app) warmCall(cmd *cobra.Command, args []string, wf warmFlags) error {
 	}
 	token, err := w.ResolveToken()
 	if errors.Is(err, config.ErrNoToken) {
-		fmt.Fprintf(a.stderr, "cachedeck: warning: warmer %s has no token: calling it without Authorization\n", w.Name)
+		fmt.Fprintf(a.noteOut(wf.asJSON), "cachedeck: warning: warmer %s has no token: calling it without Authorization\n", w.Name)
 	} else if err != nil {
 		return usageError{err}
 	}
@@ -182,7 +187,7 @@ func (a *app) warmCall(cmd *cobra.Command, args []string, wf warmFlags) error {
 		defer g.Stop()
 		o.Governor = g
 	}
-	if !wf.asJSON && stdinIsTerminal() {
+	if a.stderrIsTerminal() {
 		o.Progress = func(p warmer.Progress) { writeWarmProgress(a.stderr, w, p) }
 	}
 	auditLog, err := audit.Open(a.auditPath())
@@ -302,6 +307,13 @@ func writeWarmReport(w io.Writer, rep *warmer.Report) {
 }
 
 func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) error {
+	names, argPatterns := splitWarmArgs(args)
+	if len(names) > 1 {
+		return usagef("warm --from-backup takes at most one warmer NAME (got %s); a pattern holds * ? [ or :; see 'cachedeck warm --help'", strings.Join(decode.DisplayKeys(names), ", "))
+	}
+	if len(names) == 1 && len(argPatterns) > 0 {
+		return usagef("give either a warmer NAME or patterns with --from-backup, not both; see 'cachedeck warm --help'")
+	}
 	if !wf.dryRun && !wf.yes && !stdinIsTerminal() {
 		return usagef("warm --from-backup writes keys: add --yes to confirm (no terminal to ask on)")
 	}
@@ -315,18 +327,15 @@ func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) er
 		return err
 	}
 	defer c.Close()
-	patterns := wf.patterns
-	if len(patterns) == 0 && len(args) == 1 {
-		w, err := pickWarmer(s, args, warmFlags{})
+	patterns := append(slices.Clip(wf.patterns), argPatterns...)
+	if len(patterns) == 0 && len(names) == 1 {
+		w, err := pickWarmer(s, names, warmFlags{})
 		if err != nil {
 			return err
 		}
 		patterns = w.Namespaces
 	}
-	pw := a.stdout
-	if wf.asJSON {
-		pw = a.stderr
-	}
+	pw := a.humanOut(wf.asJSON, !wf.yes && !wf.dryRun)
 	file, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("backup file: %w", err)
@@ -376,7 +385,7 @@ func (a *app) warmFromBackup(cmd *cobra.Command, args []string, wf warmFlags) er
 		defer g.Stop()
 		o.Governor = g
 	}
-	if !wf.asJSON && stdinIsTerminal() {
+	if a.stderrIsTerminal() {
 		o.Progress = func(r redisops.RestoreResult) {
 			fmt.Fprintf(a.stderr, "\rrestored %d, kept %d existing, expired %d   ", r.Restored, r.Skipped, r.Expired)
 		}
@@ -439,4 +448,18 @@ func (a *app) writeWarmBackupResult(asJSON bool, r redisops.RestoreResult, took 
 		out["error"] = redisops.Describe(runErr)
 	}
 	return json.NewEncoder(a.stdout).Encode(out)
+}
+
+// splitWarmArgs sorts warm --from-backup's arguments: one holding a glob
+// character or the namespace separator is a key pattern ('lead:*'), any
+// other a warmer's name ("app").
+func splitWarmArgs(args []string) (names, patterns []string) {
+	for _, a := range args {
+		if strings.ContainsAny(a, "*?[:") {
+			patterns = append(patterns, a)
+		} else {
+			names = append(names, a)
+		}
+	}
+	return names, patterns
 }

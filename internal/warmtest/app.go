@@ -43,6 +43,7 @@ const (
 	NotJSON                  // 200 with an HTML page
 	Hang                     // never answer (until the client gives up)
 	SuccessFalse             // 200 {"success": false, ...}
+	Hostile                  // warm, but the answer's cacheStats and timestamp carry escape sequences
 )
 
 // App is a running fake endpoint.
@@ -169,6 +170,10 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 		"errors":     errs,
 		"cacheStats": map[string]any{"hits": 1200, "misses": 300, "hitRate": 0.8},
 		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
+	}
+	if mode == Hostile {
+		body["cacheStats"] = map[string]any{"hits\x1b[2J": 1, "note": "\x1b]8;;http://evil.example\x1b\\x\x1b]8;;\x1b\\ \u009b31m"}
+		body["timestamp"] = "\x1b]52;c;aGVsbG8=\x07 2026\u009b2J"
 	}
 	writeJSON(w, http.StatusOK, body)
 }
