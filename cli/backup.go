@@ -179,7 +179,9 @@ written to the audit log.`,
 func (r *backupRun) finish(runErr error) error {
 	a := r.a
 	if runErr != nil {
-		r.out.Error = redisops.Describe(runErr)
+		// The whole line, as text mode prints it: Describe's status-line
+		// cut would drop the remedy at the end of a refusal.
+		r.out.Error = runErr.Error()
 	}
 	if r.asJSON {
 		enc := json.NewEncoder(a.stdout)

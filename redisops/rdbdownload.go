@@ -281,9 +281,10 @@ func syncRefused(command, why string) error {
 		remedy = "the user needs the replication permission (ACL +replconf +sync, or +@admin)"
 	}
 	// A *RefusedError, like BGSAVE's, so that the backup command's
-	// fallback to a logical backup (AsRefused) sees it.
+	// fallback to a logical backup (AsRefused) sees it. The callers (the
+	// backup command, the Backups tab) offer the logical backup themselves.
 	return fmt.Errorf("rdb download: %w", &RefusedError{Command: command, Err: ErrSyncRefused,
-		Reason: fmt.Sprintf("%s; %s; a logical backup (cachedeck backup --logical) works without it", why, remedy)})
+		Reason: fmt.Sprintf("%s; %s", why, remedy)})
 }
 
 // header skips the keep-alive newlines and reads "$<len>" or
