@@ -1,0 +1,105 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/internal/redistest"
+)
+
+// redis-server killed (SIGKILL) in the middle of `backup --download`: the
+// command ends at once with one line, exit 1, nothing left in --dir, and
+// an attempted + failed audit pair.
+func TestBackupDownloadServerKilledMidway(t *testing.T) {
+	cases := []struct {
+		name      string
+		diskless  string
+		killWhen  string // what the test waits for before the kill
+		wantInErr string
+	}{
+		// The RDB streams as the server makes it: killed mid-stream, with
+		// a temp file half written.
+		{"diskless, mid-stream", "yes", "partial", "transfer cut"},
+		// The server saves to its disk first: killed while it does.
+		{"disk, while saving", "no", "saving", "the server closed the connection"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			auditPath := opsEnv(t)
+			// rdb-key-save-delay (µs per key) stretches the save to ~4 s.
+			srv := redistest.Standalone(t, "repl-diskless-sync "+tc.diskless, "repl-diskless-sync-delay 0", "rdb-key-save-delay 1000")
+			c := client(t, srv.URL())
+			ctx := context.Background()
+			pipe := c.Pipeline()
+			for i := range 4000 {
+				pipe.Set(ctx, fmt.Sprintf("lead:%d", i), strings.Repeat("x", 300), 0)
+			}
+			_, err := pipe.Exec(ctx)
+			require.NoError(t, err)
+			var pid int
+			_, err = fmt.Sscan(c.InfoMap(ctx, "server").Item("Server", "process_id"), &pid)
+			require.NoError(t, err)
+			dir := t.TempDir()
+
+			type result struct {
+				code           int
+				stdout, stderr string
+				took           time.Duration
+			}
+			done := make(chan result, 1)
+			go func() {
+				start := time.Now()
+				code, out, stderr := run(t, "backup", "--download", "--dir", dir, "--url", srv.URL())
+				done <- result{code, out, stderr, time.Since(start)}
+			}()
+
+			deadline := time.Now().Add(30 * time.Second)
+			for ready := false; !ready; {
+				require.True(t, time.Now().Before(deadline), "the download never got going")
+				time.Sleep(20 * time.Millisecond)
+				switch tc.killWhen {
+				case "partial":
+					for _, n := range dirNames(t, dir) {
+						if st, err := os.Stat(dir + "/" + n); err == nil && strings.HasSuffix(n, ".partial") && st.Size() > 0 {
+							ready = true
+						}
+					}
+				case "saving":
+					ready = strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:1")
+				}
+			}
+			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(40 * time.Second):
+				t.Fatal("the download did not end after the server died")
+			}
+			assert.Equal(t, 1, r.code)
+			assert.Empty(t, r.stdout)
+			errLines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			assert.Len(t, errLines, 1, "one line: %q", r.stderr)
+			assert.Contains(t, r.stderr, tc.wantInErr)
+			assert.NotContains(t, r.stderr, "goroutine")
+			assert.Empty(t, dirNames(t, dir), "no backup, no temp file left")
+
+			lines := backupAudit(t, auditPath)
+			require.Len(t, lines, 2)
+			assert.Equal(t, audit.Attempted, lines[0].Outcome)
+			assert.Equal(t, audit.Failed, lines[1].Outcome)
+			assert.Equal(t, lines[0].Target, lines[1].Target)
+			assert.NotEmpty(t, lines[1].Error)
+			t.Logf("the run took %s in all: %s", r.took, strings.TrimSpace(r.stderr))
+		})
+	}
+}
