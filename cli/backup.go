@@ -193,8 +193,8 @@ func (r *backupRun) finish(runErr error) error {
 		for _, w := range r.out.Warnings {
 			fmt.Fprintln(a.stderr, "warning: "+w)
 		}
-		if runErr == nil {
-			fmt.Fprintln(a.stdout, r.summary())
+		if line := r.summary(); runErr == nil && line != "" {
+			fmt.Fprintln(a.stdout, line)
 		}
 		for _, n := range r.out.Pruned {
 			fmt.Fprintln(a.stdout, "pruned "+n)
@@ -207,8 +207,11 @@ func (r *backupRun) finish(runErr error) error {
 		return runErr
 	}
 	if r.out.Cancelled {
-		if r.out.Kind == "bgsave" {
+		switch r.out.Kind {
+		case "bgsave":
 			return errors.New("cancelled: stopped waiting; the save goes on on the server")
+		case "rdb":
+			return errors.New("cancelled: the download stopped and its temp file was removed; no backup was made")
 		}
 		return fmt.Errorf("cancelled: %d keys saved so far; run the same backup again to resume it", r.out.Keys)
 	}
@@ -231,6 +234,8 @@ func (r *backupRun) summary() string {
 		return fmt.Sprintf("BGSAVE done%s in %s: %d changes saved, fork %s, copy-on-write %s, LASTSAVE %s",
 			how, (time.Duration(o.DurationMs) * time.Millisecond).String(), b.ChangesBefore,
 			(time.Duration(b.ForkUsec) * time.Microsecond).String(), humanBytes(b.COWBytes), b.LastSave)
+	case o.Kind == "rdb" && o.Cancelled:
+		return "" // the error line says it all: nothing was kept
 	case o.Cancelled:
 		return fmt.Sprintf("cancelled: %d keys in %s so far (run again to resume)", o.Keys, o.Path)
 	}
@@ -372,6 +377,11 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		if progress != nil {
 			fmt.Fprintln(r.a.stderr)
 		}
+		if err != nil && ctx.Err() != nil {
+			// Ctrl-C: DownloadRDB closed the stream and removed its temp
+			// file; a cancelled run, not a failed one.
+			return -1, 0, true, nil
+		}
 		if err != nil {
 			return -1, res.Bytes, false, err
 		}
@@ -382,6 +392,10 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		}
 		return res.Info.Keys, res.Bytes, false, nil
 	})
+	if err == nil && ctx.Err() != nil && res.Path == "" {
+		r.out.Cancelled = true
+		return nil
+	}
 	if err == nil {
 		r.out.Path, r.out.Bytes, r.out.Keys, r.out.DurationMs, r.out.Verified = res.Path, res.Bytes, res.Info.Keys, res.Duration.Milliseconds(), true
 		return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/coldcopy/cachedeck/audit"
+	"github.com/coldcopy/cachedeck/cli"
 	"github.com/coldcopy/cachedeck/internal/redistest"
 )
 
@@ -102,4 +103,62 @@ func TestBackupDownloadServerKilledMidway(t *testing.T) {
 			t.Logf("the run took %s in all: %s", r.took, strings.TrimSpace(r.stderr))
 		})
 	}
+}
+
+// Ctrl-C in the middle of a download: the connection closes at once, the
+// temp file goes, and the audit log says cancelled (not failed).
+func TestBackupDownloadCancelledMidway(t *testing.T) {
+	auditPath := opsEnv(t)
+	srv := redistest.Standalone(t, "repl-diskless-sync yes", "repl-diskless-sync-delay 0", "rdb-key-save-delay 1000")
+	c := client(t, srv.URL())
+	ctx := context.Background()
+	pipe := c.Pipeline()
+	for i := range 4000 {
+		pipe.Set(ctx, fmt.Sprintf("lead:%d", i), strings.Repeat("x", 300), 0)
+	}
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+	dir := t.TempDir()
+
+	runCtx, interrupt := context.WithCancel(ctx)
+	defer interrupt()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errOut strings.Builder
+		code := cli.MainContext(runCtx, []string{"backup", "--download", "--json", "--dir", dir, "--url", srv.URL()}, &out, &errOut)
+		done <- result{code, out.String(), errOut.String()}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for partial := false; !partial; {
+		require.True(t, time.Now().Before(deadline), "the download never got going")
+		time.Sleep(20 * time.Millisecond)
+		for _, n := range dirNames(t, dir) {
+			partial = partial || strings.HasSuffix(n, ".partial")
+		}
+	}
+	interrupt()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("the download did not end when cancelled")
+	}
+	assert.Equal(t, 1, r.code)
+	b := decodeBackup(t, r.stdout)
+	assert.True(t, b.Cancelled, r.stdout)
+	assert.False(t, b.Verified)
+	assert.Empty(t, b.Path, "no backup was made")
+	assert.Contains(t, r.stderr, "cancelled")
+	assert.Len(t, strings.Split(strings.TrimSpace(r.stderr), "\n"), 1, r.stderr)
+	assert.Empty(t, dirNames(t, dir), "the temp file is gone")
+
+	lines := backupAudit(t, auditPath)
+	require.Len(t, lines, 2)
+	assert.Equal(t, audit.Attempted, lines[0].Outcome)
+	assert.Equal(t, audit.Cancelled, lines[1].Outcome)
+	assert.Empty(t, lines[1].Error)
 }

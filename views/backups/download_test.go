@@ -3,6 +3,7 @@ package backups
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,37 @@ func TestRefusedDownloadOffersALogicalBackup(t *testing.T) {
 	h.Key("y")
 	h.waitRun()
 	assert.Contains(t, h.m.Last(), "logical backup verified: 150 keys")
+}
+
+// esc in the middle of a download: the run is cancelled (not failed),
+// audited as such, and nothing is left in the directory.
+func TestEscCancelsADownload(t *testing.T) {
+	srv := redistest.Standalone(t, "repl-diskless-sync yes", "repl-diskless-sync-delay 0", "rdb-key-save-delay 1000")
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
+	pipe := c.Redis().Pipeline()
+	for i := range 4000 {
+		pipe.Set(context.Background(), fmt.Sprintf("lead:%d", i), strings.Repeat("x", 300), 0)
+	}
+	_, err := pipe.Exec(context.Background())
+	require.NoError(t, err)
+	h := newHarness(t, c, true)
+	h.Key("d")
+	h.Until("the fork question", h.m.Confirming)
+	h.Key("y")
+	h.Until("bytes arriving", func() bool { return strings.Contains(h.view(), "downloading:") })
+	h.Key("esc")
+	h.waitRun()
+	assert.Contains(t, h.m.Last(), "download cancelled")
+	assert.NotContains(t, h.view(), "backup failed")
+	assert.Empty(t, h.m.Entries())
+	ents, err := os.ReadDir(h.m.Dir())
+	require.NoError(t, err)
+	assert.Empty(t, ents, "no temp file left")
+
+	entries, err := audit.ReadTail(h.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, audit.Attempted, entries[0].Outcome)
+	assert.Equal(t, audit.Cancelled, entries[1].Outcome)
+	assert.Empty(t, entries[1].Error)
 }
