@@ -193,8 +193,10 @@ func (r *backupRun) finish(runErr error) error {
 		for _, w := range r.out.Warnings {
 			fmt.Fprintln(a.stderr, "warning: "+w)
 		}
-		if line := r.summary(); runErr == nil && line != "" {
-			fmt.Fprintln(a.stdout, line)
+		if runErr == nil {
+			if line := r.summary(); line != "" {
+				fmt.Fprintln(a.stdout, line)
+			}
 		}
 		for _, n := range r.out.Pruned {
 			fmt.Fprintln(a.stdout, "pruned "+n)
