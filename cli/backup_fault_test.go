@@ -162,3 +162,23 @@ func TestBackupDownloadCancelledMidway(t *testing.T) {
 	assert.Equal(t, audit.Cancelled, lines[1].Outcome)
 	assert.Empty(t, lines[1].Error)
 }
+
+// A download killed with cachedeck itself leaves a hidden temp file that
+// no listing shows: the next download removes it once it is surely dead.
+func TestBackupDownloadRemovesDeadTempFiles(t *testing.T) {
+	opsEnv(t)
+	srv := redistest.Standalone(t)
+	fillTemp(t, client(t, srv.URL()), "k:", 10)
+	dir := t.TempDir()
+	dead := dir + "/.127.0.0.1_6379-20261130T101010Z.rdb.123456.partial"
+	live := dir + "/.127.0.0.1_6379-20261203T101010Z.rdb.654321.partial"
+	require.NoError(t, os.WriteFile(dead, []byte("REDIS0010half"), 0o600))
+	require.NoError(t, os.WriteFile(live, []byte("REDIS0010half"), 0o600))
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(dead, old, old))
+
+	code, _, stderr := run(t, "backup", "--download", "--dir", dir, "--url", srv.URL())
+	require.Equal(t, 0, code, stderr)
+	assert.NoFileExists(t, dead)
+	assert.FileExists(t, live, "maybe another download in flight: kept")
+}

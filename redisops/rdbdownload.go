@@ -229,6 +229,7 @@ func (s *replStream) download(o *redis.Options, path string, progress func(recei
 		return RDBDownload{}, err
 	}
 	dir := filepath.Dir(path)
+	removeDeadTemps(dir)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
 	if err != nil {
 		return RDBDownload{}, fmt.Errorf("rdb download: %w", err)
@@ -402,6 +403,20 @@ func (p *progressWriter) write(b []byte) error {
 func (p *progressWriter) report() {
 	if p.fn != nil {
 		p.fn(p.n, p.total)
+	}
+}
+
+// removeDeadTemps removes the temp files of downloads that died without
+// cleaning up (cachedeck killed, the machine rebooted): hidden, so the
+// listing never shows them, and as big as the RDB. A live download writes
+// at least every rdbIdleTimeout or gives up, so a temp file untouched for
+// twice that is dead. Best effort.
+func removeDeadTemps(dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, ".*"+rdbExt+".*.partial"))
+	for _, n := range names {
+		if st, err := os.Lstat(n); err == nil && st.Mode().IsRegular() && time.Since(st.ModTime()) > 2*rdbIdleTimeout {
+			_ = os.Remove(n)
+		}
 	}
 }
 
