@@ -382,7 +382,7 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		if err != nil && ctx.Err() != nil {
 			// Ctrl-C: DownloadRDB closed the stream and removed its temp
 			// file; a cancelled run, not a failed one.
-			return -1, 0, true, nil
+			return -1, res.Bytes, true, nil
 		}
 		if err != nil {
 			return -1, res.Bytes, false, err

@@ -100,6 +100,9 @@ func TestBackupDownloadServerKilledMidway(t *testing.T) {
 			assert.Equal(t, audit.Failed, lines[1].Outcome)
 			assert.Equal(t, lines[0].Target, lines[1].Target)
 			assert.NotEmpty(t, lines[1].Error)
+			if tc.killWhen == "partial" {
+				assert.Positive(t, lines[1].Bytes, "the bytes received before the cut")
+			}
 			t.Logf("the run took %s in all: %s", r.took, strings.TrimSpace(r.stderr))
 		})
 	}

@@ -56,6 +56,9 @@ const (
 // The transfer runs on a connection of its own, dialed with the client's
 // address, TLS settings and credentials, and read by this code alone (the
 // replication stream is not RESP). Cancelling ctx closes it at once.
+//
+// On failure nothing is kept, and the result holds only the bytes received
+// before it and the time spent, for the audit log.
 func (c *Client) DownloadRDB(ctx context.Context, path string, progress func(received, total int64)) (RDBDownload, error) {
 	start := time.Now()
 	if c.cluster != nil {
@@ -79,10 +82,12 @@ func (c *Client) DownloadRDB(ctx context.Context, path string, progress func(rec
 	s := &replStream{conn: conn, br: bufio.NewReaderSize(conn, 256<<10)}
 	d, err := s.download(opts, path, progress)
 	if err != nil {
+		// Only the bytes received before the failure: no file was kept.
+		partial := RDBDownload{Bytes: d.Bytes, Duration: time.Since(start)}
 		if ctx.Err() != nil {
-			return RDBDownload{}, fmt.Errorf("rdb download: %w", ctx.Err())
+			return partial, fmt.Errorf("rdb download: %w", ctx.Err())
 		}
-		return RDBDownload{}, &scrubbedError{msg: c.scrubMsg(err.Error()), err: err}
+		return partial, &scrubbedError{msg: c.scrubMsg(err.Error()), err: err}
 	}
 	d.Duration = time.Since(start)
 	return d, nil
@@ -249,7 +254,8 @@ func (s *replStream) download(o *redis.Options, path string, progress func(recei
 		err = s.copyN(pr, total)
 	}
 	if err != nil {
-		return RDBDownload{}, err
+		// What arrived before the cut, for the audit line; nothing is kept.
+		return RDBDownload{Bytes: pr.n}, err
 	}
 	pr.report()
 	if err := tmp.Sync(); err != nil {

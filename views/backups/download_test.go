@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,4 +174,43 @@ func TestEscCancelsADownload(t *testing.T) {
 	assert.Equal(t, audit.Attempted, entries[0].Outcome)
 	assert.Equal(t, audit.Cancelled, entries[1].Outcome)
 	assert.Empty(t, entries[1].Error)
+}
+
+// redis-server killed in the middle of a download from the tab: one
+// failure line, nothing left in the directory, an attempted + failed pair
+// with the bytes received.
+func TestServerKilledDuringADownloadFromTheTab(t *testing.T) {
+	srv := redistest.Standalone(t, "repl-diskless-sync yes", "repl-diskless-sync-delay 0", "rdb-key-save-delay 1000")
+	c := viewtest.Connect(t, redisops.ConnOptions{URL: srv.URL()})
+	ctx := context.Background()
+	pipe := c.Redis().Pipeline()
+	for i := range 4000 {
+		pipe.Set(ctx, fmt.Sprintf("lead:%d", i), strings.Repeat("x", 300), 0)
+	}
+	_, err := pipe.Exec(ctx)
+	require.NoError(t, err)
+	var pid int
+	_, err = fmt.Sscan(c.Redis().InfoMap(ctx, "server").Item("Server", "process_id"), &pid)
+	require.NoError(t, err)
+	h := newHarness(t, c, true)
+	h.Key("d")
+	h.Until("the fork question", h.m.Confirming)
+	h.Key("y")
+	h.Until("bytes arriving", func() bool { return strings.Contains(h.view(), "downloading:") })
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	h.waitRun()
+	assert.Contains(t, h.m.Last(), "backup failed: rdb download: diskless transfer cut")
+	assert.NotContains(t, h.m.Last(), "\n")
+	assert.Empty(t, h.m.Entries())
+	ents, err := os.ReadDir(h.m.Dir())
+	require.NoError(t, err)
+	assert.Empty(t, ents, "no temp file left")
+
+	entries, err := audit.ReadTail(h.auditPath, 10)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	assert.Equal(t, audit.Attempted, entries[0].Outcome)
+	assert.Equal(t, audit.Failed, entries[1].Outcome)
+	assert.Positive(t, entries[1].Bytes)
+	assert.Contains(t, entries[1].Error, "transfer cut")
 }

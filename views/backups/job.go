@@ -249,6 +249,7 @@ func (s spec) backup(ctx context.Context, pane uint64, j *job, path string, out 
 			report("downloading: " + views.Bytes(received) + of)
 		})
 		if err != nil {
+			out.Bytes = res.Bytes // received before the failure, for the audit line
 			return err
 		}
 		out.Path, out.Keys, out.Bytes, out.Duration = res.Path, res.Info.Keys, res.Bytes, res.Duration
