@@ -194,9 +194,7 @@ func (r *backupRun) finish(runErr error) error {
 			fmt.Fprintln(a.stderr, "warning: "+w)
 		}
 		if runErr == nil {
-			if line := r.summary(); line != "" {
-				fmt.Fprintln(a.stdout, line)
-			}
+			fmt.Fprintln(a.stdout, r.summary())
 		}
 		for _, n := range r.out.Pruned {
 			fmt.Fprintln(a.stdout, "pruned "+n)
@@ -209,11 +207,8 @@ func (r *backupRun) finish(runErr error) error {
 		return runErr
 	}
 	if r.out.Cancelled {
-		switch r.out.Kind {
-		case "bgsave":
+		if r.out.Kind == "bgsave" {
 			return errors.New("cancelled: stopped waiting; the save goes on on the server")
-		case "rdb":
-			return errors.New("cancelled: the download stopped and its temp file was removed; no backup was made")
 		}
 		return fmt.Errorf("cancelled: %d keys saved so far; run the same backup again to resume it", r.out.Keys)
 	}
@@ -236,8 +231,6 @@ func (r *backupRun) summary() string {
 		return fmt.Sprintf("BGSAVE done%s in %s: %d changes saved, fork %s, copy-on-write %s, LASTSAVE %s",
 			how, (time.Duration(o.DurationMs) * time.Millisecond).String(), b.ChangesBefore,
 			(time.Duration(b.ForkUsec) * time.Microsecond).String(), humanBytes(b.COWBytes), b.LastSave)
-	case o.Kind == "rdb" && o.Cancelled:
-		return "" // the error line says it all: nothing was kept
 	case o.Cancelled:
 		return fmt.Sprintf("cancelled: %d keys in %s so far (run again to resume)", o.Keys, o.Path)
 	}
@@ -395,8 +388,9 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		return res.Info.Keys, res.Bytes, false, nil
 	})
 	if err == nil && ctx.Err() != nil && res.Path == "" {
+		// Audited as cancelled; the command's one line says nothing is kept.
 		r.out.Cancelled = true
-		return nil
+		return errors.New("cancelled: the download stopped and its temp file was removed; no backup was made")
 	}
 	if err == nil {
 		r.out.Path, r.out.Bytes, r.out.Keys, r.out.DurationMs, r.out.Verified = res.Path, res.Bytes, res.Info.Keys, res.Duration.Milliseconds(), true
