@@ -181,7 +181,9 @@ written to the audit log.`,
 func (r *backupRun) finish(runErr error) error {
 	a := r.a
 	if runErr != nil {
-		r.out.Error = redisops.Describe(runErr)
+		// The whole line, as text mode prints it: Describe's status-line
+		// cut would drop the remedy at the end of a refusal.
+		r.out.Error = runErr.Error()
 	}
 	if r.asJSON {
 		enc := json.NewEncoder(a.stdout)
@@ -372,6 +374,11 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		if progress != nil {
 			fmt.Fprintln(r.a.stderr)
 		}
+		if err != nil && ctx.Err() != nil {
+			// Ctrl-C: DownloadRDB closed the stream and removed its temp
+			// file; a cancelled run, not a failed one.
+			return -1, res.Bytes, true, nil
+		}
 		if err != nil {
 			return -1, res.Bytes, false, err
 		}
@@ -382,6 +389,11 @@ func (r *backupRun) download(ctx context.Context, auto bool) error {
 		}
 		return res.Info.Keys, res.Bytes, false, nil
 	})
+	if err == nil && ctx.Err() != nil && res.Path == "" {
+		// Audited as cancelled; the command's one line says nothing is kept.
+		r.out.Cancelled = true
+		return errors.New("cancelled: the download stopped and its temp file was removed; no backup was made")
+	}
 	if err == nil {
 		r.out.Path, r.out.Bytes, r.out.Keys, r.out.DurationMs, r.out.Verified = res.Path, res.Bytes, res.Info.Keys, res.Duration.Milliseconds(), true
 		return nil

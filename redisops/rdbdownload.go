@@ -56,6 +56,9 @@ const (
 // The transfer runs on a connection of its own, dialed with the client's
 // address, TLS settings and credentials, and read by this code alone (the
 // replication stream is not RESP). Cancelling ctx closes it at once.
+//
+// On failure nothing is kept, and the result holds only the bytes received
+// before it and the time spent, for the audit log.
 func (c *Client) DownloadRDB(ctx context.Context, path string, progress func(received, total int64)) (RDBDownload, error) {
 	start := time.Now()
 	if c.cluster != nil {
@@ -79,10 +82,12 @@ func (c *Client) DownloadRDB(ctx context.Context, path string, progress func(rec
 	s := &replStream{conn: conn, br: bufio.NewReaderSize(conn, 256<<10)}
 	d, err := s.download(opts, path, progress)
 	if err != nil {
+		// Only the bytes received before the failure: no file was kept.
+		partial := RDBDownload{Bytes: d.Bytes, Duration: time.Since(start)}
 		if ctx.Err() != nil {
-			return RDBDownload{}, fmt.Errorf("rdb download: %w", ctx.Err())
+			return partial, fmt.Errorf("rdb download: %w", ctx.Err())
 		}
-		return RDBDownload{}, &scrubbedError{msg: c.scrubMsg(err.Error()), err: err}
+		return partial, &scrubbedError{msg: c.scrubMsg(err.Error()), err: err}
 	}
 	d.Duration = time.Since(start)
 	return d, nil
@@ -231,6 +236,7 @@ func (s *replStream) download(o *redis.Options, path string, progress func(recei
 		return RDBDownload{}, err
 	}
 	dir := filepath.Dir(path)
+	removeDeadTemps(dir)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
 	if err != nil {
 		return RDBDownload{}, fmt.Errorf("rdb download: %w", err)
@@ -250,7 +256,8 @@ func (s *replStream) download(o *redis.Options, path string, progress func(recei
 		err = s.copyN(pr, total)
 	}
 	if err != nil {
-		return RDBDownload{}, err
+		// What arrived before the cut, for the audit line; nothing is kept.
+		return RDBDownload{Bytes: pr.n}, err
 	}
 	pr.report()
 	if err := tmp.Sync(); err != nil {
@@ -283,9 +290,10 @@ func syncRefused(command, why string) error {
 		remedy = "the user needs the replication permission (ACL +replconf +sync, or +@admin)"
 	}
 	// A *RefusedError, like BGSAVE's, so that the backup command's
-	// fallback to a logical backup (AsRefused) sees it.
+	// fallback to a logical backup (AsRefused) sees it. The callers (the
+	// backup command, the Backups tab) offer the logical backup themselves.
 	return fmt.Errorf("rdb download: %w", &RefusedError{Command: command, Err: ErrSyncRefused,
-		Reason: fmt.Sprintf("%s; %s; a logical backup (cachedeck backup --logical) works without it", why, remedy)})
+		Reason: fmt.Sprintf("%s; %s", why, remedy)})
 }
 
 // header skips the keep-alive newlines and reads "$<len>" or
@@ -403,6 +411,20 @@ func (p *progressWriter) write(b []byte) error {
 func (p *progressWriter) report() {
 	if p.fn != nil {
 		p.fn(p.n, p.total)
+	}
+}
+
+// removeDeadTemps removes the temp files of downloads that died without
+// cleaning up (cachedeck killed, the machine rebooted): hidden, so the
+// listing never shows them, and as big as the RDB. A live download writes
+// at least every rdbIdleTimeout or gives up, so a temp file untouched for
+// twice that is dead. Best effort.
+func removeDeadTemps(dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, ".*"+rdbExt+".*.partial"))
+	for _, n := range names {
+		if st, err := os.Lstat(n); err == nil && st.Mode().IsRegular() && time.Since(st.ModTime()) > 2*rdbIdleTimeout {
+			_ = os.Remove(n)
+		}
 	}
 }
 

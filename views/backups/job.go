@@ -185,6 +185,11 @@ func (s spec) run(ctx context.Context, pane uint64, j *job) (outcome, *audit.Log
 			}
 		}()
 		err := s.backup(rctx, pane, j, path, &out)
+		if err != nil && s.kind == KindDownload && ctx.Err() != nil {
+			// esc: DownloadRDB closed the stream and removed its temp
+			// file; a cancelled run, not a failed one.
+			out.Cancelled, out.Summary, err = true, "download cancelled: its temp file was removed, no backup was made", nil
+		}
 		e.Matched, e.Bytes = max(out.Keys, 0), out.Bytes
 		if out.Cancelled && err == nil {
 			e.Outcome = audit.Cancelled
@@ -264,6 +269,7 @@ func (s spec) backup(ctx context.Context, pane uint64, j *job, path string, out 
 			report("downloading: " + views.Bytes(received) + of)
 		})
 		if err != nil {
+			out.Bytes = res.Bytes // received before the failure, for the audit line
 			return err
 		}
 		out.Path, out.Keys, out.Bytes, out.Duration = res.Path, res.Info.Keys, res.Bytes, res.Duration
