@@ -9,8 +9,8 @@ import (
 )
 
 // Job is a pane's run in the background (an invalidation, a restore, a
-// warm run): progress goes to Update through one channel and is dropped
-// while the last is unread (Offer), the final message always gets through
+// warm run): progress goes to Update through one channel, the newest
+// replacing one still unread (Offer), the final message always gets through
 // unless the pane stopped (Send), and stopping lets the work end even if
 // nobody reads its last message. Panes embed it in their own job type.
 type Job struct {
@@ -62,12 +62,20 @@ func (j *Job) Send(msg tea.Msg) {
 	}
 }
 
-// Offer delivers a progress message unless the last one is still unread:
-// the work never waits for the screen.
+// Offer delivers a progress message without waiting for the screen: an
+// older one still unread is replaced, so the newest state (a phase change
+// just before the work blocks, say) is what the pane shows next.
 func (j *Job) Offer(msg tea.Msg) {
-	select {
-	case j.events <- msg:
-	default:
+	for range 2 { // a second try only if the reader took the old one meanwhile
+		select {
+		case j.events <- msg:
+			return
+		default:
+		}
+		select {
+		case <-j.events: // older than msg: dropped
+		default:
+		}
 	}
 }
 

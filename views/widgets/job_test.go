@@ -9,19 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Progress is dropped while the last is unread; the final message gets
+// Progress replaces the last one while it is unread; the final message gets
 // through; Wait says nil once the work has ended.
-func TestJobOfferDropsSendDelivers(t *testing.T) {
+func TestJobOfferReplacesSendDelivers(t *testing.T) {
 	j := NewJob(7)
 	offered := make(chan struct{})
 	j.Start(func(ctx context.Context) {
 		j.Offer("p1")
-		j.Offer("p2") // p1 is unread: dropped
+		j.Offer("p2") // p1 is unread: replaced by the newer p2
 		close(offered)
 		j.Send("final")
 	})
 	<-offered
-	assert.Equal(t, "p1", j.Wait()())
+	assert.Equal(t, "p2", j.Wait()(), "the newest progress is what the pane sees")
 	assert.Equal(t, "final", j.Wait()())
 	assert.Nil(t, j.Wait()(), "the job has ended")
 	assert.True(t, j.HasEnded())
