@@ -159,11 +159,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if !m.focused {
 			return nil
 		}
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.move(-3)
-		case tea.MouseWheelDown:
-			m.move(3)
+		if d := widgets.WheelRows(msg); d != 0 {
+			m.move(d)
 		}
 	}
 	return nil

@@ -211,11 +211,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.move(-3)
-		case tea.MouseWheelDown:
-			m.move(3)
+		if d := widgets.WheelRows(msg); d != 0 {
+			m.move(d)
 		}
 	case views.ConnRestoredMsg:
 		if m.poll.Shown() {

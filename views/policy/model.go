@@ -227,12 +227,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 		}
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.top = max(0, m.top-3)
-		case tea.MouseWheelDown:
-			m.top += 3
-		}
+		m.top = max(0, m.top+widgets.WheelRows(msg))
 	}
 	return nil
 }

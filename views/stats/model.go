@@ -211,11 +211,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			m.scroll(-3)
-		case tea.MouseWheelDown:
-			m.scroll(3)
+		if d := widgets.WheelRows(msg); d != 0 {
+			m.scroll(d)
 		}
 	case views.ConnRestoredMsg:
 		// The tick chain kept running; poll at once rather than wait.

@@ -31,3 +31,15 @@ func Movement(msg tea.KeyPressMsg, k *keymap.KeyMap, page int) (delta int, ok bo
 	}
 	return 0, false
 }
+
+// WheelRows is the rows a mouse wheel step scrolls: 3 up (negative) or
+// down, 0 for any other button.
+func WheelRows(msg tea.MouseWheelMsg) int {
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		return -3
+	case tea.MouseWheelDown:
+		return 3
+	}
+	return 0
+}

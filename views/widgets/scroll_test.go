@@ -1,6 +1,8 @@
 package widgets
 
 import (
+	tea "charm.land/bubbletea/v2"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,4 +21,10 @@ func TestScroll(t *testing.T) {
 	assert.Equal(t, Scroll{Cursor: 3, Offset: 1}, s, "rows went away")
 	s.Move(1, 0, 3)
 	assert.Equal(t, Scroll{Cursor: 3, Offset: 1}, s, "no rows: nothing moves")
+}
+
+func TestWheelRows(t *testing.T) {
+	assert.Equal(t, -3, WheelRows(tea.MouseWheelMsg{Button: tea.MouseWheelUp}))
+	assert.Equal(t, 3, WheelRows(tea.MouseWheelMsg{Button: tea.MouseWheelDown}))
+	assert.Equal(t, 0, WheelRows(tea.MouseWheelMsg{Button: tea.MouseWheelLeft}))
 }
